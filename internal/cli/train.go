@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/consort-ml/consort/configs"
+	"github.com/consort-ml/consort/trainer"
+	"github.com/consort-ml/consort/trainer/data"
+)
+
+// addModelFlags registers the flags of every trainer.Config field.
+func addModelFlags(f *pflag.FlagSet) {
+	d := trainer.DefaultConfig()
+	f.IntSlice("hidden", d.Hidden, "hidden layer widths, e.g. 64,32")
+	f.String("activation", d.Activation, "hidden activation: "+strings.Join(trainer.Activations, ", "))
+	f.String("optimizer", d.Optimizer, "optimizer: "+strings.Join(trainer.Optimizers, ", "))
+	f.Float64("lr", d.LR, "learning rate")
+	f.Float64("momentum", d.Momentum, "SGD momentum")
+	f.Int("batch", d.Batch, "mini-batch size")
+	f.Int("epochs", d.Epochs, "training epochs")
+	f.Float64("l2", d.L2, "L2 weight decay")
+	f.String("lr-schedule", d.LRSchedule, "learning-rate schedule: "+strings.Join(trainer.LRSchedules, ", "))
+	f.Int("patience", d.Patience, "early-stopping patience in epochs (0: off)")
+	f.Float64("val-fraction", d.ValFraction, "share of each training fold held out for early stopping")
+	f.Uint64("seed", d.Seed, "random seed (same seed and data: bit-identical weights)")
+	f.Float64("sparsity", d.Sparsity, "target fraction of pruned weights (structured: of hidden neurons), 0..0.99")
+	f.String("prune", d.Prune, "pruning kind: "+strings.Join(trainer.PruneKinds, ", "))
+	f.String("prune-scope", d.PruneScope, "unstructured pruning threshold: "+strings.Join(trainer.PruneScopes, ", "))
+	f.String("schedule", d.Schedule, "pruning schedule: oneshot (after training) or agp (gradual, Zhu & Gupta 2017)")
+	f.Int("fine-tune", d.FineTune, "fine-tuning epochs after pruning and for quantization-aware training")
+	f.Int("bits", d.Bits, "weight bit-width: 2, 3, 4, 5, 6, 8, 16, 32 (float)")
+	f.Bool("qat", d.QAT, "quantization-aware training (straight-through estimator) instead of post-training quantization")
+	f.Bool("per-channel", d.PerChannel, "one quantization scale per output neuron (false: per layer)")
+	f.Bool("asymmetric", d.Asymmetric, "asymmetric (affine, with zero point) quantization")
+	f.Int("act-bits", d.ActBits, "hidden activations at inference: 8 (static int8 scales) or 0 (dynamic)")
+	f.Float64("distill-t", d.DistillT, "distillation temperature")
+	f.Float64("distill-alpha", d.DistillAlpha, "weight of the teacher's soft targets against the labels")
+}
+
+// addDataFlags registers the flags that choose the data.
+func addDataFlags(f *pflag.FlagSet) {
+	f.String("data", "digits", "built-in dataset ("+strings.Join(data.BuiltinNames(), ", ")+"), CSV file, or IDX directory")
+	f.String("label", "", "CSV label column: header name or 1-based column number (negative from the end); default last")
+	f.String("header", "auto", "CSV header row: auto, yes, no")
+}
+
+type trainOptions struct {
+	configFile *string
+}
+
+func newTrainCommand(s *streams, configFile *string) *cobra.Command {
+	o := &trainOptions{configFile: configFile}
+	cmd := &cobra.Command{
+		Use:   "train",
+		Short: "Train one configuration with stratified k-fold cross-validation",
+		Long: `Train one configuration with stratified k-fold cross-validation, then refit
+it on all training data and score it once on the held-out test split.
+This is the single-trial entry point that outside tools can drive (--json).`,
+		Example: `  consort train --data digits --hidden 64,32 --epochs 40 --folds 5
+  consort train --data /usr/share/datasets/fashion-mnist --hidden 256,128 --batch 128 --epochs 10 --folds 0 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.load(cmd)
+			if err != nil {
+				return err
+			}
+			return runTrain(cmd.Context(), s, cfg)
+		},
+	}
+	f := cmd.Flags()
+	addDataFlags(f)
+	addModelFlags(f)
+	f.Int("folds", 5, "cross-validation folds (0: none, just train and test)")
+	f.Float64("test-fraction", 0.2, "stratified test share when the data has no test file (0: no test split)")
+	f.Int("parallel", 0, "folds trained at once (0: one per core)")
+	f.Bool("json", false, "print one JSON object")
+	return cmd
+}
+
+func (o *trainOptions) load(cmd *cobra.Command) (*configs.Train, error) {
+	v, err := configs.NewViper(*o.configFile, cmd.Flags(), configs.TrainDefaults())
+	if err != nil {
+		return nil, err
+	}
+	var t configs.Train
+	if err := configs.Decode(v, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// loadData loads the configured dataset and separates its test split.
+func loadData(t *configs.Train, root string) (train, test *data.Dataset, err error) {
+	hm, err := data.ParseHeaderMode(t.Header)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	opt := data.LoadOptions{DataRoot: root, CSV: data.CSVOptions{Label: t.Label, Header: hm}}
+	ds, own, err := data.Load(t.Data, opt)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	train, test, err = trainer.Split(ds, own, t.TestFraction, t.Seed)
+	if err != nil {
+		return nil, nil, usageError(err)
+	}
+	return train, test, nil
+}
+
+func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
+	train, test, err := loadData(t, "")
+	if err != nil {
+		return err
+	}
+	par := t.Parallel
+	if par == 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	rep, err := trainer.CrossValidate(ctx, t.Config, train, test, trainer.CVOptions{Folds: t.Folds, Parallel: par, Refit: true})
+	if err != nil {
+		return err
+	}
+	if t.JSON {
+		return json.NewEncoder(s.out).Encode(trainJSON(rep))
+	}
+	printTrainReport(s.out, rep, test)
+	return nil
+}
+
+// trainResult is the --json output of consort train.
+type trainResult struct {
+	Dataset       string               `json:"dataset"`
+	Samples       int                  `json:"samples"`
+	TestSamples   int                  `json:"test_samples"`
+	Features      int                  `json:"features"`
+	Classes       int                  `json:"classes"`
+	Architecture  []int                `json:"architecture"`
+	CVAccuracy    *float64             `json:"cv_accuracy"`
+	CVAccuracyStd *float64             `json:"cv_accuracy_std"`
+	CVMacroF1     *float64             `json:"cv_macro_f1"`
+	CVLogLoss     *float64             `json:"cv_log_loss"`
+	Folds         []float64            `json:"folds"`
+	FoldDetails   []trainer.FoldReport `json:"fold_details"`
+	TestAccuracy  *float64             `json:"test_accuracy"`
+	TestMacroF1   *float64             `json:"test_macro_f1"`
+	TestLogLoss   *float64             `json:"test_log_loss"`
+	Params        int                  `json:"params"`
+	Seconds       float64              `json:"seconds"`
+	// TrainSamplesPerSecond is the refit model's training throughput.
+	TrainSamplesPerSecond float64        `json:"train_samples_per_s"`
+	Config                trainer.Config `json:"config"`
+}
+
+func trainJSON(rep *trainer.Report) *trainResult {
+	r := &trainResult{
+		Dataset: rep.Dataset, Samples: rep.Samples, Features: rep.Features, Classes: rep.Classes,
+		Architecture: rep.Config.Sizes(rep.Features, rep.Classes),
+		Folds:        []float64{}, FoldDetails: rep.Folds,
+		Params: rep.Params, Seconds: rep.Seconds, Config: rep.Config,
+	}
+	if len(rep.Folds) > 0 {
+		r.CVAccuracy, r.CVAccuracyStd = &rep.Accuracy.Mean, &rep.Accuracy.Std
+		r.CVMacroF1, r.CVLogLoss = &rep.MacroF1.Mean, &rep.LogLoss.Mean
+		for _, f := range rep.Folds {
+			r.Folds = append(r.Folds, f.Metrics.Accuracy)
+		}
+	}
+	if rep.RefitInfo != nil {
+		r.TrainSamplesPerSecond = rep.RefitInfo.Train.SamplesPerSecond
+	}
+	if rep.Test != nil {
+		r.TestSamples = len(rep.TestLabels)
+		r.TestAccuracy, r.TestMacroF1, r.TestLogLoss = &rep.Test.Accuracy, &rep.Test.MacroF1, &rep.Test.LogLoss
+	}
+	return r
+}
+
+func archString(sizes []int) string {
+	parts := make([]string, len(sizes))
+	for i, s := range sizes {
+		parts[i] = fmt.Sprint(s)
+	}
+	return strings.Join(parts, "-")
+}
+
+func printTrainReport(w io.Writer, rep *trainer.Report, test *data.Dataset) {
+	c := rep.Config
+	fmt.Fprintf(w, "data     %s: %d training samples, %d features, %d classes", rep.Dataset, rep.Samples, rep.Features, rep.Classes)
+	if test != nil {
+		fmt.Fprintf(w, "; %d test samples", test.N)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "model    %s %s, %d parameters; %s lr=%g batch=%d epochs=%d l2=%g schedule=%s\n",
+		archString(c.Sizes(rep.Features, rep.Classes)), c.Activation, rep.Params, c.Optimizer, c.LR, c.Batch, c.Epochs, c.L2, c.LRSchedule)
+	if len(rep.Folds) > 0 {
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "fold\ttrain\teval\taccuracy\tmacro-F1\tlog-loss\tepochs\tseconds\t")
+		for _, f := range rep.Folds {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%.4f\t%.4f\t%.4f\t%d\t%.2f\t\n", f.Fold+1, f.TrainSize, f.EvalSize,
+				f.Metrics.Accuracy, f.Metrics.MacroF1, f.Metrics.LogLoss, f.Info.Train.BestEpoch, f.Seconds)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "cv       accuracy %.4f ± %.4f   macro-F1 %.4f ± %.4f   log-loss %.4f ± %.4f   (%d folds, mean ± sample std)\n",
+			rep.Accuracy.Mean, rep.Accuracy.Std, rep.MacroF1.Mean, rep.MacroF1.Std, rep.LogLoss.Mean, rep.LogLoss.Std, len(rep.Folds))
+	}
+	if rep.Test != nil {
+		fmt.Fprintf(w, "test     accuracy %.4f            macro-F1 %.4f            log-loss %.4f            (refit on all training data, scored once)\n",
+			rep.Test.Accuracy, rep.Test.MacroF1, rep.Test.LogLoss)
+	}
+	fmt.Fprintf(w, "time     %.2f s\n", rep.Seconds)
+}

@@ -1,0 +1,263 @@
+package trainer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/consort-ml/consort/trainer/data"
+)
+
+// CVOptions configures cross-validation of one configuration.
+type CVOptions struct {
+	// Folds is the number of stratified folds, at least 2; 0 skips
+	// cross-validation (only the refit model is trained and tested).
+	Folds int
+	// Parallel is how many folds train at once; 0 or 1 trains them one
+	// after another. Results do not depend on it.
+	Parallel int
+	// Refit trains a final model on all training data after the folds;
+	// its test-split predictions and the model itself go in the report.
+	// Always on when Folds is 0.
+	Refit bool
+	// Teacher, when not nil, holds N×C class probabilities for the training
+	// samples: every model is distilled from them.
+	Teacher []float32
+	// Progress, when set, is called after each fold and the refit, from
+	// the goroutine that trained it.
+	Progress func(fold int, m Metrics)
+}
+
+// FoldReport is one fold's outcome.
+type FoldReport struct {
+	// Fold is the fold index, 0-based.
+	Fold int `json:"fold"`
+	// TrainSize and EvalSize count the fold's training and scored samples.
+	TrainSize int `json:"train_size"`
+	EvalSize  int `json:"eval_size"`
+	// Metrics score the fold model on its held-out fold.
+	Metrics Metrics `json:"metrics"`
+	// Info says how the fold model trained.
+	Info TrainInfo `json:"info"`
+	// Seconds is the fold's wall time.
+	Seconds float64 `json:"seconds"`
+}
+
+// Report is the outcome of cross-validating one configuration.
+type Report struct {
+	// Config is the configuration that was trained.
+	Config Config `json:"config"`
+	// Dataset names the data; Samples counts the training samples (test
+	// split excluded), Features and Classes the shape.
+	Dataset  string `json:"dataset"`
+	Samples  int    `json:"samples"`
+	Features int    `json:"features"`
+	Classes  int    `json:"classes"`
+	// ClassNames names the classes.
+	ClassNames []string `json:"class_names"`
+	// Folds holds one report per fold.
+	Folds []FoldReport `json:"folds"`
+	// Accuracy, MacroF1 and LogLoss summarise the folds.
+	Accuracy Summary `json:"accuracy"`
+	MacroF1  Summary `json:"macro_f1"`
+	LogLoss  Summary `json:"log_loss"`
+	// OOF holds the out-of-fold probabilities, Samples×Classes: each
+	// training sample predicted by the fold model that did not train on it.
+	OOF []float32 `json:"-"`
+	// FoldOf gives the fold of each training sample; Labels their classes.
+	FoldOf []int   `json:"-"`
+	Labels []int32 `json:"-"`
+	// Test scores the refit model on the held-out test split; nil without
+	// a test split or refit.
+	Test *Metrics `json:"test,omitempty"`
+	// TestProbs are the refit model's test-split probabilities.
+	TestProbs []float32 `json:"-"`
+	// TestLabels are the test split's labels.
+	TestLabels []int32 `json:"-"`
+	// Model is the refit model; nil without refit.
+	Model *Model `json:"-"`
+	// RefitInfo says how the refit model trained.
+	RefitInfo *TrainInfo `json:"refit_info,omitempty"`
+	// Params counts the weights and biases of one model.
+	Params int `json:"params"`
+	// Seconds is the wall time of the whole run.
+	Seconds float64 `json:"seconds"`
+}
+
+// Split returns the training data and the held-out test split: test
+// itself when the dataset has its own, otherwise a stratified fraction of
+// ds (nil when fraction is 0).
+func Split(ds, test *data.Dataset, fraction float64, seed uint64) (*data.Dataset, *data.Dataset, error) {
+	if test != nil {
+		if test.D != ds.D {
+			return nil, nil, fmt.Errorf("trainer: %s has %d features but its test split %s has %d", ds.Name, ds.D, test.Name, test.D)
+		}
+		return ds, test, nil
+	}
+	if fraction <= 0 {
+		return ds, nil, nil
+	}
+	tr, te, err := data.TrainTestSplit(ds.Y, ds.NumClasses(), fraction, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ds.Subset(tr), ds.Subset(te), nil
+}
+
+// foldRNG returns the random source of fold k (k = folds for the refit).
+func foldRNG(seed uint64, k int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x636f6e736f7274+uint64(k)))
+}
+
+// CrossValidate trains cfg on each stratified fold of ds, scores it on the
+// held-out fold, and (with opt.Refit) trains a final model on all of ds and
+// scores it on test. ds must not contain the test samples.
+func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt CVOptions) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opt.Folds == 1 || opt.Folds < 0 {
+		return nil, &FieldError{Field: "folds", Value: opt.Folds, Allowed: "0 (no cross-validation) or at least 2"}
+	}
+	if opt.Teacher != nil && len(opt.Teacher) != ds.N*ds.NumClasses() {
+		return nil, fmt.Errorf("trainer: teacher probabilities have %d values, want %d×%d", len(opt.Teacher), ds.N, ds.NumClasses())
+	}
+	start := time.Now()
+	c := ds.NumClasses()
+	rep := &Report{
+		Config: cfg, Dataset: ds.Name, Samples: ds.N, Features: ds.D, Classes: c,
+		ClassNames: ds.Classes, Labels: ds.Y,
+	}
+	if opt.Folds >= 2 {
+		folds, err := data.StratifiedKFold(ds.Y, c, opt.Folds, cfg.Seed)
+		if err != nil {
+			return nil, err
+		}
+		rep.FoldOf = folds
+		rep.OOF = make([]float32, ds.N*c)
+		trainIdx, evalIdx := data.FoldIndices(folds, opt.Folds)
+		rep.Folds = make([]FoldReport, opt.Folds)
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(max(opt.Parallel, 1))
+		for k := 0; k < opt.Folds; k++ {
+			g.Go(func() error {
+				t0 := time.Now()
+				fr, err := fitFold(gctx, &cfg, ds, trainIdx[k], opt.Teacher, foldRNG(cfg.Seed, k))
+				if err != nil {
+					return fmt.Errorf("trainer: fold %d: %w", k, err)
+				}
+				probs := fr.predict(ds, evalIdx[k])
+				ys := make([]int32, len(evalIdx[k]))
+				for j, i := range evalIdx[k] {
+					copy(rep.OOF[i*c:(i+1)*c], probs[j*c:(j+1)*c])
+					ys[j] = ds.Y[i]
+				}
+				m := Score(probs, ys, c)
+				rep.Folds[k] = FoldReport{Fold: k, TrainSize: len(trainIdx[k]), EvalSize: len(evalIdx[k]),
+					Metrics: m, Info: fr.info, Seconds: time.Since(t0).Seconds()}
+				if opt.Progress != nil {
+					opt.Progress(k, m)
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+		var acc, f1, ll []float64
+		for _, f := range rep.Folds {
+			acc = append(acc, f.Metrics.Accuracy)
+			f1 = append(f1, f.Metrics.MacroF1)
+			ll = append(ll, f.Metrics.LogLoss)
+		}
+		rep.Accuracy, rep.MacroF1, rep.LogLoss = Summarize(acc), Summarize(f1), Summarize(ll)
+	}
+	if opt.Refit || opt.Folds == 0 {
+		all := make([]int, ds.N)
+		for i := range all {
+			all[i] = i
+		}
+		fr, err := fitFold(ctx, &cfg, ds, all, opt.Teacher, foldRNG(cfg.Seed, opt.Folds))
+		if err != nil {
+			return nil, fmt.Errorf("trainer: refit: %w", err)
+		}
+		rep.Model = &Model{Net: fr.net, Std: fr.std, Classes: ds.Classes}
+		rep.RefitInfo = &fr.info
+		if test != nil && test.N > 0 {
+			rep.TestProbs = make([]float32, test.N*c)
+			rep.Model.Proba(rep.TestProbs, test.X, test.N)
+			rep.TestLabels = test.Y
+			m := Score(rep.TestProbs, test.Y, c)
+			rep.Test = &m
+			if opt.Progress != nil {
+				opt.Progress(opt.Folds, m)
+			}
+		}
+	}
+	rep.Params = cfg.params(ds.D, c)
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+func (c *Config) params(d, classes int) int {
+	s := c.Sizes(d, classes)
+	n := 0
+	for i := 0; i+1 < len(s); i++ {
+		n += s[i]*s[i+1] + s[i+1]
+	}
+	return n
+}
+
+// foldResult is a model trained on some rows of a dataset.
+type foldResult struct {
+	net  *MLP
+	std  *data.Standardizer
+	info TrainInfo
+}
+
+// fitFold trains on rows idx of ds: standardisation fitted on those rows,
+// an early-stopping split carved from them when cfg.Patience > 0.
+func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teacher []float32, rng *rand.Rand) (*foldResult, error) {
+	std := data.FitStandardizer(ds, idx)
+	fit, val := idx, []int(nil)
+	if cfg.Patience > 0 {
+		fit, val = data.HoldOut(idx, ds.Y, ds.NumClasses(), cfg.ValFraction, rng.Uint64())
+	}
+	set := makeSet(ds, fit, std, teacher)
+	var vs *Set
+	if len(val) > 0 {
+		vs = makeSet(ds, val, std, nil)
+	}
+	net, info, err := Train(ctx, cfg, set, vs, ds.D, ds.NumClasses(), rng)
+	if err != nil {
+		return nil, err
+	}
+	return &foldResult{net: net, std: std, info: info}, nil
+}
+
+// makeSet copies rows idx of ds, standardised, with their teacher rows.
+func makeSet(ds *data.Dataset, idx []int, std *data.Standardizer, teacher []float32) *Set {
+	sub := ds.Subset(idx)
+	std.Apply(sub.X, sub.X)
+	s := &Set{X: sub.X, Y: sub.Y, N: sub.N}
+	if teacher != nil {
+		c := ds.NumClasses()
+		s.Teacher = make([]float32, len(idx)*c)
+		for j, i := range idx {
+			copy(s.Teacher[j*c:(j+1)*c], teacher[i*c:(i+1)*c])
+		}
+	}
+	return s
+}
+
+// predict returns probabilities for rows idx of ds.
+func (r *foldResult) predict(ds *data.Dataset, idx []int) []float32 {
+	sub := ds.Subset(idx)
+	r.std.Apply(sub.X, sub.X)
+	probs := make([]float32, sub.N*ds.NumClasses())
+	NewPredictor(r.net).Proba(probs, sub.X, sub.N)
+	return probs
+}

@@ -1,0 +1,157 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestFitStandardizerUsesOnlyGivenRows(t *testing.T) {
+	// Rows 0..3 are training rows; rows 4 and 5 hold wild values that must
+	// not leak into the fit.
+	d := &Dataset{
+		Name: "t", N: 6, D: 3, Classes: []string{"a"}, Y: make([]int32, 6),
+		X: []float32{
+			1, 10, 7,
+			2, 20, 7,
+			3, 30, 7,
+			4, 40, 7,
+			1e6, -1e6, 1e6,
+			-5e5, 3e5, -2,
+		},
+	}
+	idx := []int{3, 0, 2, 1}
+	s := FitStandardizer(d, idx)
+	sd := float32(math.Sqrt(1.25))
+	wantMean := []float32{2.5, 25, 7}
+	wantScale := []float32{sd, 10 * sd, 1}
+	for j := range 3 {
+		if !close32(s.Mean[j], wantMean[j]) || !close32(s.Scale[j], wantScale[j]) {
+			t.Errorf("feature %d: mean %v scale %v, want %v %v", j, s.Mean[j], s.Scale[j], wantMean[j], wantScale[j])
+		}
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The training rows come out with mean 0 and standard deviation 1
+	// (the constant feature with 0).
+	train := d.Subset(idx)
+	s.Apply(train.X, train.X)
+	for j := range 3 {
+		var sum, sq float64
+		for i := range train.N {
+			v := float64(train.Row(i)[j])
+			sum += v
+			sq += v * v
+		}
+		mean, std := sum/4, math.Sqrt(sq/4)
+		wantStd := 1.0
+		if j == 2 {
+			wantStd = 0
+		}
+		if math.Abs(mean) > 1e-6 || math.Abs(std-wantStd) > 1e-6 {
+			t.Errorf("feature %d after Apply: mean %v std %v", j, mean, std)
+		}
+	}
+
+	all := FitStandardizer(d, nil)
+	if close32(all.Mean[0], s.Mean[0]) {
+		t.Error("a nil index list did not fit every row")
+	}
+}
+
+func close32(a, b float32) bool {
+	return math.Abs(float64(a-b)) <= 1e-6*math.Max(1, math.Abs(float64(b)))
+}
+
+func TestStandardizerApply(t *testing.T) {
+	s := &Standardizer{Mean: []float32{1, -2}, Scale: []float32{2, 0.5}}
+	src := []float32{3, -2, 1, 0, -1, -3}
+	want := []float32{1, 0, 0, 4, -1, -2}
+	dst := make([]float32, len(src))
+	s.Apply(dst, src)
+	if !slices.Equal(dst, want) {
+		t.Errorf("Apply = %v, want %v", dst, want)
+	}
+	s.Apply(src, src)
+	if !slices.Equal(src, want) {
+		t.Errorf("in place Apply = %v, want %v", src, want)
+	}
+	s.Apply(nil, nil) // no rows is fine
+
+	for _, tc := range []struct {
+		name     string
+		dst, src []float32
+	}{
+		{"partial row", make([]float32, 3), make([]float32, 3)},
+		{"short dst", make([]float32, 2), make([]float32, 4)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Standardizer.Apply") {
+					t.Errorf("recovered %v, want a Standardizer.Apply panic", r)
+				}
+			}()
+			s.Apply(tc.dst, tc.src)
+		})
+	}
+}
+
+func TestStandardizerApplyAllocatesNothing(t *testing.T) {
+	d := randomDataset(256, 64, 1)
+	s := FitStandardizer(d, nil)
+	dst := make([]float32, len(d.X))
+	if n := testing.AllocsPerRun(20, func() { s.Apply(dst, d.X) }); n != 0 {
+		t.Errorf("Apply allocates %v times per call", n)
+	}
+}
+
+func TestStandardizerValidate(t *testing.T) {
+	nan := float32(math.NaN())
+	for _, tc := range []struct {
+		name string
+		s    Standardizer
+		want string
+	}{
+		{"lengths", Standardizer{Mean: []float32{0}, Scale: []float32{1, 1}}, "1 means and 2 scales"},
+		{"zero scale", Standardizer{Mean: []float32{0, 0}, Scale: []float32{1, 0}}, "feature 1"},
+		{"NaN mean", Standardizer{Mean: []float32{nan}, Scale: []float32{1}}, "feature 0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.s.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func randomDataset(n, d int, seed uint64) *Dataset {
+	r := rand.New(rand.NewPCG(seed, 2))
+	ds := &Dataset{Name: "random", N: n, D: d, X: make([]float32, n*d), Y: make([]int32, n), Classes: []string{"0", "1"}}
+	for i := range ds.X {
+		ds.X[i] = float32(r.NormFloat64()*3 + 1)
+	}
+	for i := range ds.Y {
+		ds.Y[i] = int32(r.IntN(2))
+	}
+	return ds
+}
+
+func BenchmarkStandardizerApply(b *testing.B) {
+	for _, size := range []struct{ n, d int }{{128, 64}, {128, 784}, {4096, 784}} {
+		b.Run(fmt.Sprintf("%dx%d", size.n, size.d), func(b *testing.B) {
+			ds := randomDataset(size.n, size.d, 1)
+			s := FitStandardizer(ds, nil)
+			dst := make([]float32, len(ds.X))
+			b.ReportAllocs()
+			b.SetBytes(int64(4 * len(ds.X)))
+			for b.Loop() {
+				s.Apply(dst, ds.X)
+			}
+		})
+	}
+}
