@@ -29,6 +29,9 @@ type Train struct {
 	// TestFraction is the stratified share held out as the test split when
 	// the data has no test file of its own; 0 means no test split.
 	TestFraction float64 `json:"test_fraction"`
+	// SplitSeed draws the test split and the folds; trials compared or
+	// ensembled together must share it. Independent of seed.
+	SplitSeed uint64 `json:"split_seed"`
 	// Parallel is how many folds train at once; 0 means one per core.
 	Parallel int `json:"parallel"`
 	// JSON prints one JSON object instead of text.
@@ -43,6 +46,7 @@ func TrainDefaults() map[string]any {
 		Header:       "auto",
 		Folds:        5,
 		TestFraction: 0.2,
+		SplitSeed:    1,
 	})
 }
 

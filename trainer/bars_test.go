@@ -20,7 +20,7 @@ func TestDigitsCVAccuracyBar(t *testing.T) {
 	}
 	cfg := DefaultConfig()
 	cfg.Hidden, cfg.Epochs = []int{64, 32}, 40
-	rep, err := CrossValidate(context.Background(), cfg, ds, nil, CVOptions{Folds: 5, Parallel: 2})
+	rep, err := CrossValidate(context.Background(), cfg, ds, nil, CVOptions{Folds: 5, SplitSeed: 1, Parallel: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,10 @@ type CVOptions struct {
 	// Folds is the number of stratified folds, at least 2; 0 skips
 	// cross-validation (only the refit model is trained and tested).
 	Folds int
+	// SplitSeed assigns samples to folds. Trials that are to be ensembled
+	// must share it (and the data), so that their out-of-fold predictions
+	// line up fold for fold; it is independent of Config.Seed.
+	SplitSeed uint64
 	// Parallel is how many folds train at once; 0 or 1 trains them one
 	// after another. Results do not depend on it.
 	Parallel int
@@ -132,7 +136,7 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 		ClassNames: ds.Classes, Labels: ds.Y,
 	}
 	if opt.Folds >= 2 {
-		folds, err := data.StratifiedKFold(ds.Y, c, opt.Folds, cfg.Seed)
+		folds, err := data.StratifiedKFold(ds.Y, c, opt.Folds, opt.SplitSeed)
 		if err != nil {
 			return nil, err
 		}

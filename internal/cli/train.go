@@ -81,6 +81,7 @@ This is the single-trial entry point that outside tools can drive (--json).`,
 	addModelFlags(f)
 	f.Int("folds", 5, "cross-validation folds (0: none, just train and test)")
 	f.Float64("test-fraction", 0.2, "stratified test share when the data has no test file (0: no test split)")
+	f.Uint64("split-seed", 1, "seed of the test split and the folds (trials to ensemble must share it)")
 	f.Int("parallel", 0, "folds trained at once (0: one per core)")
 	f.Bool("json", false, "print one JSON object")
 	return cmd
@@ -109,7 +110,7 @@ func loadData(t *configs.Train, root string) (train, test *data.Dataset, err err
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
-	train, test, err = trainer.Split(ds, own, t.TestFraction, t.Seed)
+	train, test, err = trainer.Split(ds, own, t.TestFraction, t.SplitSeed)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
@@ -125,7 +126,7 @@ func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
 	if par == 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	rep, err := trainer.CrossValidate(ctx, t.Config, train, test, trainer.CVOptions{Folds: t.Folds, Parallel: par, Refit: true})
+	rep, err := trainer.CrossValidate(ctx, t.Config, train, test, trainer.CVOptions{Folds: t.Folds, SplitSeed: t.SplitSeed, Parallel: par, Refit: true})
 	if err != nil {
 		return err
 	}
