@@ -1,0 +1,301 @@
+package search
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestTPEBeatsRandom is the quality bar: at 50 trials, over 20 seeds, TPE's
+// median regret is below random search's on Branin, Hartmann-6 and a noisy
+// Hartmann-3, for both the independent and the multivariate estimator.
+func TestTPEBeatsRandom(t *testing.T) {
+	const trials, seeds = 50, 20
+	for _, pr := range problems(t) {
+		t.Run(pr.name, func(t *testing.T) {
+			var rr []float64
+			for seed := range uint64(seeds) {
+				rr = append(rr, regret(t, Random{}, pr, seed, trials))
+			}
+			for _, sc := range []struct {
+				name string
+				s    *TPE
+			}{{"independent", &TPE{}}, {"multivariate", &TPE{Multivariate: true}}} {
+				var rt []float64
+				for seed := range uint64(seeds) {
+					rt = append(rt, regret(t, sc.s, pr, seed, trials))
+				}
+				mt, mr := median(rt), median(rr)
+				t.Logf("median regret at %d trials over %d seeds: TPE %s %.4g, random %.4g", trials, seeds, sc.name, mt, mr)
+				if !(mt < mr) {
+					t.Errorf("TPE %s median regret %.4g not below random's %.4g", sc.name, mt, mr)
+				}
+			}
+		})
+	}
+}
+
+// spread returns the mean pairwise distance of the proposals' x.
+func spread(ps []Params) float64 {
+	sum, n := 0.0, 0
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			a, _ := ps[i].Float("x0")
+			b, _ := ps[j].Float("x0")
+			sum += math.Abs(a - b)
+			n++
+		}
+	}
+	return sum / float64(n)
+}
+
+// TestTPEConstantLiar proposes batches of 8 parallel trials: with pending
+// trials counted as the worst value the batch spreads out; without, it
+// piles up where the model is best.
+func TestTPEConstantLiar(t *testing.T) {
+	s := unitBox(t, 1)
+	var withLiar, without []float64
+	for seed := range uint64(10) {
+		var hist []Trial
+		rng := rand.New(rand.NewPCG(seed, 3))
+		for i := range 30 {
+			x := rng.Float64()
+			hist = append(hist, Trial{ID: strconv.Itoa(i), Params: Params{"x0": x}, State: Complete, Values: []float64{(x - 0.3) * (x - 0.3)}})
+		}
+		for _, liar := range []bool{true, false} {
+			h := slices.Clone(hist)
+			var batch []Params
+			for range 8 {
+				p, err := (&TPE{IgnorePending: !liar}).Sample(s, h, NewRand(seed, len(h)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				batch = append(batch, p)
+				h = append(h, Trial{ID: strconv.Itoa(len(h)), Params: p, State: Running})
+			}
+			if liar {
+				withLiar = append(withLiar, spread(batch))
+			} else {
+				without = append(without, spread(batch))
+			}
+		}
+	}
+	t.Logf("median spread of a batch of 8: constant liar %.4f, without %.4f", median(withLiar), median(without))
+	if !(median(withLiar) > 1.5*median(without)) {
+		t.Errorf("constant liar spread %.4f not clearly above %.4f", median(withLiar), median(without))
+	}
+}
+
+// TestTPERungSelection checks the BOHB rule: with enough results at rung 1
+// the model follows rung 1, otherwise rung 0.
+func TestTPERungSelection(t *testing.T) {
+	s := unitBox(t, 1)
+	build := func(rung1 int) []Trial {
+		var h []Trial
+		rng := rand.New(rand.NewPCG(9, 9))
+		for i := range 40 { // at rung 0, small x is good
+			x := rng.Float64()
+			h = append(h, Trial{ID: strconv.Itoa(i), Params: Params{"x0": x}, State: Complete, Values: []float64{x}})
+		}
+		for i := range rung1 { // at rung 1, x = 0.95 is best, small x bad
+			x, v := 0.05*float64(i), 1.0
+			if i == 0 {
+				x, v = 0.95, 0
+			}
+			h = append(h, Trial{ID: "p" + strconv.Itoa(i), Params: Params{"x0": x}, Rung: 1, Parent: strconv.Itoa(i), State: Complete, Values: []float64{v}})
+		}
+		return h
+	}
+	tests := []struct {
+		name   string
+		rung1  int
+		bigger bool
+	}{
+		{"too few at rung 1", 9, false},
+		{"enough at rung 1", 10, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := build(tc.rung1)
+			above := 0
+			for i := range 40 {
+				p, err := (&TPE{}).Sample(s, h, NewRand(1, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if x, _ := p.Float("x0"); x > 0.5 {
+					above++
+				}
+			}
+			if got := above > 20; got != tc.bigger {
+				t.Errorf("%d of 40 proposals above 0.5", above)
+			}
+		})
+	}
+}
+
+// TestTPEConditional models a conditional parameter only from the trials in
+// which it was active.
+func TestTPEConditional(t *testing.T) {
+	s := mustSpace(t, map[string]any{
+		"mode": []any{"on", "off"},
+		"b":    map[string]any{"type": "float", "low": 0, "high": 1, "when": map[string]any{"param": "mode", "value": "on"}},
+	})
+	loss := func(p Params) float64 {
+		if b, ok := p.Float("b"); ok {
+			return (b - 0.8) * (b - 0.8)
+		}
+		return 1
+	}
+	for _, smp := range []Sampler{&TPE{}, &TPE{Multivariate: true}} {
+		var errs []float64
+		for seed := range uint64(10) {
+			var h []Trial
+			for i := range 40 {
+				p, err := smp.Sample(s, h, NewRand(seed, i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Check(p); err != nil {
+					t.Fatal(err)
+				}
+				h = append(h, Trial{ID: strconv.Itoa(i), Params: p, State: Complete, Values: []float64{loss(p)}})
+			}
+			best := math.Inf(1)
+			for _, tr := range h[30:] {
+				best = min(best, tr.Values[0])
+			}
+			errs = append(errs, best)
+		}
+		if m := median(errs); m > 0.001 {
+			t.Errorf("%+v: median best loss of trials 30–40 is %.4g, want b near 0.8", smp, m)
+		}
+	}
+}
+
+// TestTPEStartupIsRandom: before Startup complete trials TPE is random
+// search with the same source.
+func TestTPEStartupIsRandom(t *testing.T) {
+	s := sweepSpace(t)
+	var h []Trial
+	for i := range 9 {
+		p, _ := Random{}.Sample(s, h, NewRand(2, i))
+		h = append(h, Trial{ID: strconv.Itoa(i), Params: p, State: Complete, Values: []float64{float64(i)}})
+	}
+	h = append(h, Trial{ID: "r", State: Running}, Trial{ID: "f", State: Failed})
+	a, _ := (&TPE{}).Sample(s, h, NewRand(2, 11))
+	b, _ := Random{}.Sample(s, h, NewRand(2, 11))
+	if !reflect.DeepEqual(a, b) {
+		t.Errorf("TPE before startup %v, random %v", a, b)
+	}
+}
+
+func TestDefaultWeights(t *testing.T) {
+	if got := defaultWeights(nil, 3); !reflect.DeepEqual(got, []float64{1, 1, 1}) {
+		t.Errorf("3: %v", got)
+	}
+	w := defaultWeights(nil, 30)
+	if len(w) != 30 || w[0] != 1.0/30 || w[4] != 1 || w[5] != 1 || w[29] != 1 {
+		t.Errorf("30: %v", w)
+	}
+	for i := 1; i < 5; i++ {
+		if !(w[i] > w[i-1]) {
+			t.Errorf("30: ramp not increasing: %v", w[:6])
+		}
+	}
+	if got := defaultWeights(nil, 26); got[0] != 1.0/26 || got[1] != 1 {
+		t.Errorf("26: %v", got)
+	}
+}
+
+// TestParzenMatchesTruncatedNormalMixture compares the estimator with a
+// direct evaluation and checks it integrates to one.
+func TestParzenMatchesTruncatedNormalMixture(t *testing.T) {
+	var e parzen
+	e.fit([]float64{0.1, 0.35, 0.36, 0.8, 0.95}, []float64{1, 1, 1, 1, 1}, 0, 1, 1)
+	// Bandwidths as Optuna 3.1 computes them for these observations.
+	wantSigma := []float64{0.25, 0.25, 1.0 / 7, 0.3, 0.15, 1}
+	for i, s := range wantSigma {
+		if math.Abs(e.sigma[i]-s) > 1e-12 {
+			t.Errorf("sigma[%d] = %g, want %g", i, e.sigma[i], s)
+		}
+	}
+	// Reference: scipy.stats.truncnorm mixture with equal weights.
+	want := map[float64]float64{0: -0.40776973615498624, 0.2: 0.0713521718382407, 0.5: 0.007574128211062692, 0.9: 0.12738213304488477}
+	for x, w := range want {
+		if got := e.logPDF(x); math.Abs(got-w) > 1e-9 {
+			t.Errorf("logPDF(%g) = %.15g, want %.15g", x, got, w)
+		}
+	}
+	sum, n := 0.0, 100000
+	for k := range n {
+		sum += math.Exp(e.logPDF((float64(k) + 0.5) / float64(n)))
+	}
+	if math.Abs(sum/float64(n)-1) > 1e-6 {
+		t.Errorf("density integrates to %g", sum/float64(n))
+	}
+	if m := math.Exp(e.logMass(0, 1)); math.Abs(m-1) > 1e-12 {
+		t.Errorf("mass of the whole range %g", m)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 1000 {
+		if x := e.sample(rng); x < 0 || x > 1 {
+			t.Fatalf("sample %g outside the range", x)
+		}
+	}
+}
+
+// TestParzenLogPDFAllocs pins the acquisition hot path at zero allocations.
+func TestParzenLogPDFAllocs(t *testing.T) {
+	var e parzen
+	xs, ws := make([]float64, 500), make([]float64, 500)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range xs {
+		xs[i], ws[i] = rng.Float64(), 1
+	}
+	e.fit(xs, ws, 0, 1, 1)
+	if a := testing.AllocsPerRun(100, func() { e.logPDF(0.3); e.logMass(0.2, 0.4) }); a != 0 {
+		t.Errorf("logPDF and logMass allocate %v times", a)
+	}
+}
+
+// BenchmarkTPE measures one proposal on the sweep space with a history of
+// complete trials.
+func BenchmarkTPE(b *testing.B) {
+	s := sweepSpace(b)
+	for _, n := range []int{100, 1000} {
+		var h []Trial
+		rng := rand.New(rand.NewPCG(1, 1))
+		for i := range n {
+			p, _ := Random{}.Sample(s, h, NewRand(1, i))
+			h = append(h, Trial{ID: strconv.Itoa(i), Params: p, State: Complete, Values: []float64{rng.Float64()}})
+		}
+		for _, sc := range []struct {
+			name string
+			s    *TPE
+		}{{"independent", &TPE{}}, {"multivariate", &TPE{Multivariate: true}}, {"two-objective", &TPE{Directions: []Direction{Maximize, Minimize}}}} {
+			if len(sc.s.Directions) == 2 {
+				for i := range h {
+					h[i].Values = []float64{rng.Float64(), rng.Float64()}
+				}
+			}
+			b.Run(fmt.Sprintf("%s/history=%d", sc.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					if _, err := sc.s.Sample(s, h, NewRand(2, i)); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+			for i := range h {
+				h[i].Values = h[i].Values[:1]
+			}
+		}
+	}
+}
