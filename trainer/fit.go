@@ -183,10 +183,11 @@ func (f *fitter) gradient(m int, distill bool) float64 {
 func actGrad(g, a []float32, act Activation) {
 	a = a[:len(g)]
 	if act == ReLU {
+		// ReLU outputs are +0 or positive: keep g where a's bits are
+		// non-zero, without a branch.
 		for i, v := range a {
-			if v <= 0 {
-				g[i] = 0
-			}
+			keep := uint32(-int32(math.Float32bits(v)) >> 31)
+			g[i] = math.Float32frombits(math.Float32bits(g[i]) & keep)
 		}
 		return
 	}

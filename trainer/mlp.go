@@ -182,16 +182,17 @@ func biasAct(z, b []float32, act Activation, linear bool) {
 		row := z[r : r+n : r+n]
 		switch {
 		case linear:
+			b := b[:len(row)]
 			for j := range row {
 				row[j] += b[j]
 			}
 		case act == ReLU:
+			b := b[:len(row)]
 			for j := range row {
-				v := row[j] + b[j]
-				if v < 0 {
-					v = 0
-				}
-				row[j] = v
+				// max(v, 0) without a branch: clear v when its sign bit is
+				// set (a data-dependent branch mispredicts half the time).
+				u := math.Float32bits(row[j] + b[j])
+				row[j] = math.Float32frombits(u &^ uint32(int32(u)>>31))
 			}
 		default:
 			for j := range row {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/consort-ml/consort/configs"
+	"github.com/consort-ml/consort/internal/gemm"
 )
 
 // Version is the release version, set at link time with
@@ -39,6 +40,10 @@ type streams struct {
 // Main runs the consort command line and returns the exit status.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := &streams{in: stdin, out: stdout, err: stderr}
+	if _, err := gemm.Setup(); err != nil {
+		fmt.Fprintf(stderr, "consort: %v\n", err)
+		return 2
+	}
 	root := newRootCommand(s)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -106,7 +111,7 @@ func newVersionCommand(s *streams) *cobra.Command {
 					}
 				}
 			}
-			fmt.Fprintf(s.out, "consort %s (commit %s, %s, %s/%s)\n", Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintf(s.out, "consort %s (commit %s, %s, %s/%s, gemm %s)\n", Version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH, gemm.Name())
 			return nil
 		},
 	}

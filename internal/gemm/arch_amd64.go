@@ -1,0 +1,129 @@
+//go:build !purego
+
+package gemm
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// archKernels lists the assembly paths of this architecture, fastest
+// first; New and Paths keep those the CPU supports.
+var archKernels = []*kernels{&avx2Kernels}
+
+// avx2Kernels is the AVX2+FMA path: 6×16 and 4×16 tiles (twelve and eight
+// ymm accumulators) over 16-wide packed B panels.
+var avx2Kernels = kernels{
+	path:      AVX2,
+	supported: func() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA },
+	mr:        6,
+	nr:        16,
+	kcMax:     256,
+	mcMax:     576,
+	ncMax:     2048,
+	// Read A in place when all of op(A) fits comfortably in L2
+	// (≤ 512 KiB): packing it would cost more than it saves. Larger A is
+	// packed, which also avoids L1 set conflicts from power-of-two strides.
+	inPlaceMax: 1 << 17,
+	height:     height6or4,
+	micro:      microAVX2,
+	packA:      packA6,
+	packB:      packB16,
+}
+
+// height6or4 covers r rows with 6-row panels and at most two 4-row ones,
+// so a block wastes at most one row: 8 = 4+4, 7 = 4+4(3), 5 = 6(5).
+func height6or4(r int) int {
+	if r <= 4 || r == 7 || r == 8 {
+		return 4
+	}
+	return 6
+}
+
+//go:noescape
+func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern4x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func packT16(dst, src *float32, ld int, n8 int)
+
+//go:noescape
+func packT6(dst, src *float32, ld int, n8 int)
+
+//go:noescape
+func copy16(dst, src *float32, ld int, k int)
+
+//go:noescape
+func copy6(dst, src *float32, ld int, k int)
+
+func microAVX2(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(h-1)*rsa+(kb-1)*csa]
+	_ = b[16*kb-1]
+	_ = c[(h-1)*ldc+15]
+	if h == 6 {
+		kern6x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	} else {
+		kern4x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	}
+}
+
+// packA6 is kernels.packA: full six-row panels go through assembly,
+// anything else through packPanel.
+func packA6(dst, a []float32, off, sx, sp, rows, kb, h int) {
+	if h != 6 || rows != 6 {
+		packPanel(dst, a, off, sx, sp, rows, kb, h)
+		return
+	}
+	if sx == 1 { // Aᵀ stored: six contiguous floats per step
+		_ = a[off+(kb-1)*sp+5]
+		_ = dst[6*kb-1]
+		copy6(unsafe.SliceData(dst), &a[off], sp, kb)
+		return
+	}
+	k8 := kb &^ 7
+	if k8 > 0 {
+		_ = a[off+5*sx+k8-1]
+		_ = dst[6*k8+1] // two floats of overrun from the last 8-wide store
+		packT6(unsafe.SliceData(dst), &a[off], sx, k8/8)
+	}
+	if k8 < kb {
+		packPanel(dst[6*k8:], a, off+k8, sx, sp, 6, kb-k8, 6)
+	}
+}
+
+// packB16 is kernels.packB for sixteen-column panels.
+func packB16(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	sx, sp := stridesB(ldb, trans)
+	for jr := 0; jr < nb; jr += 16 {
+		off := (j0+jr)*sx + p0*sp
+		d := dst[jr*kb:]
+		if nb-jr < 16 {
+			packPanel(d, b, off, sx, sp, nb-jr, kb, 16)
+			continue
+		}
+		if !trans {
+			_ = b[off+(kb-1)*ldb+15]
+			_ = d[16*kb-1]
+			copy16(unsafe.SliceData(d), &b[off], ldb, kb)
+			continue
+		}
+		k8 := kb &^ 7
+		if k8 > 0 {
+			_ = b[off+15*ldb+k8-1]
+			_ = d[16*k8-1]
+			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8)
+		}
+		if k8 < kb {
+			packPanel(d[16*k8:], b, off+k8, sx, sp, 16, kb-k8, 16)
+		}
+	}
+}
+
+// fmaPeak runs n rounds of 192 float32 flops of independent FMAs; the
+// benchmarks time it to measure the core's peak.
+//
+//go:noescape
+func fmaPeak(n int)

@@ -1,0 +1,479 @@
+// AVX2+FMA kernels and packing routines for package gemm (see doc.go).
+
+//go:build !purego
+
+#include "textflag.h"
+
+// The micro-kernels read A in place through two row pointers, AX (row 0)
+// and R11 (row 3), a row stride R8 and a step stride R12, all in bytes, so
+// the same code runs on packed panels (R8 = 4, R12 = 4*height) and on an
+// unpacked row-major A or Aᵀ. B is a packed 16-wide panel in BX.
+
+// One k step of the 6×16 kernel: two 8-wide B loads, six A broadcasts,
+// twelve FMAs into Y0–Y11 (row r lives in Y(2r), Y(2r+1)).
+#define STEP6(bo) \
+	VMOVUPS      bo(BX), Y12; \
+	VMOVUPS      bo+32(BX), Y13; \
+	VBROADCASTSS (AX), Y14; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VBROADCASTSS (AX)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS (AX)(R8*2), Y14; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VBROADCASTSS (R11), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	VBROADCASTSS (R11)(R8*1), Y14; \
+	VFMADD231PS  Y12, Y14, Y8; \
+	VFMADD231PS  Y13, Y14, Y9; \
+	VBROADCASTSS (R11)(R8*2), Y15; \
+	VFMADD231PS  Y12, Y15, Y10; \
+	VFMADD231PS  Y13, Y15, Y11; \
+	ADDQ         R12, AX; \
+	ADDQ         R12, R11
+
+// One k step of the 4×16 kernel into Y0–Y7.
+#define STEP4(bo) \
+	VMOVUPS      bo(BX), Y12; \
+	VMOVUPS      bo+32(BX), Y13; \
+	VBROADCASTSS (AX), Y14; \
+	VFMADD231PS  Y12, Y14, Y0; \
+	VFMADD231PS  Y13, Y14, Y1; \
+	VBROADCASTSS (AX)(R8*1), Y15; \
+	VFMADD231PS  Y12, Y15, Y2; \
+	VFMADD231PS  Y13, Y15, Y3; \
+	VBROADCASTSS (AX)(R8*2), Y14; \
+	VFMADD231PS  Y12, Y14, Y4; \
+	VFMADD231PS  Y13, Y14, Y5; \
+	VBROADCASTSS (R11), Y15; \
+	VFMADD231PS  Y12, Y15, Y6; \
+	VFMADD231PS  Y13, Y15, Y7; \
+	ADDQ         R12, AX; \
+	ADDQ         R12, R11
+
+// Row r of C = beta*C + acc (acc already scaled by alpha), Y15 = beta.
+#define ROWBETA(lo, hi) \
+	VFMADD231PS (DI), Y15, lo; \
+	VFMADD231PS 32(DI), Y15, hi; \
+	VMOVUPS     lo, (DI); \
+	VMOVUPS     hi, 32(DI); \
+	ADDQ        DX, DI
+
+#define ROWSTORE(lo, hi) \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 32(DI); \
+	ADDQ    DX, DI
+
+#define PREFETCHROW \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 63(R9); \
+	ADDQ       DX, R9
+
+// Common prologue: load arguments, scale strides to bytes, prefetch
+// rows of C.
+#define PROLOGUE \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), AX; \
+	MOVQ rsa+16(FP), R8; \
+	MOVQ csa+24(FP), R12; \
+	MOVQ b+32(FP), BX; \
+	MOVQ c+40(FP), DI; \
+	MOVQ ldc+48(FP), DX; \
+	SHLQ $2, R8; \
+	SHLQ $2, R12; \
+	SHLQ $2, DX; \
+	LEAQ (AX)(R8*2), R11; \
+	ADDQ R8, R11; \
+	MOVQ DI, R9
+
+// func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// C[i, j] = alpha * Σ_p a[i*rsa + p*csa] * b[p*16+j] + beta * C[i, j]
+// for i < 6, j < 16, with C (row stride ldc) read only when beta != 0.
+TEXT ·kern6x16(SB), NOSPLIT, $0-64
+	PROLOGUE
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	MOVQ CX, R10
+	SHRQ $2, R10
+	JZ   k6tail
+
+k6loop4:
+	STEP6(0)
+	STEP6(64)
+	STEP6(128)
+	STEP6(192)
+	ADDQ $256, BX
+	DECQ R10
+	JNZ  k6loop4
+
+k6tail:
+	ANDQ $3, CX
+	JZ   k6done
+
+k6loop1:
+	STEP6(0)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  k6loop1
+
+k6done:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+
+	MOVL beta+60(FP), R10
+	ANDL $0x7fffffff, R10
+	JZ   k6beta0
+
+	VBROADCASTSS beta+60(FP), Y15
+	ROWBETA(Y0, Y1)
+	ROWBETA(Y2, Y3)
+	ROWBETA(Y4, Y5)
+	ROWBETA(Y6, Y7)
+	ROWBETA(Y8, Y9)
+	ROWBETA(Y10, Y11)
+	VZEROUPPER
+	RET
+
+k6beta0:
+	ROWSTORE(Y0, Y1)
+	ROWSTORE(Y2, Y3)
+	ROWSTORE(Y4, Y5)
+	ROWSTORE(Y6, Y7)
+	ROWSTORE(Y8, Y9)
+	ROWSTORE(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func kern4x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// kern6x16 for four rows.
+TEXT ·kern4x16(SB), NOSPLIT, $0-64
+	PROLOGUE
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	MOVQ CX, R10
+	SHRQ $2, R10
+	JZ   k4tail
+
+k4loop4:
+	STEP4(0)
+	STEP4(64)
+	STEP4(128)
+	STEP4(192)
+	ADDQ $256, BX
+	DECQ R10
+	JNZ  k4loop4
+
+k4tail:
+	ANDQ $3, CX
+	JZ   k4done
+
+k4loop1:
+	STEP4(0)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  k4loop1
+
+k4done:
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+
+	MOVL beta+60(FP), R10
+	ANDL $0x7fffffff, R10
+	JZ   k4beta0
+
+	VBROADCASTSS beta+60(FP), Y15
+	ROWBETA(Y0, Y1)
+	ROWBETA(Y2, Y3)
+	ROWBETA(Y4, Y5)
+	ROWBETA(Y6, Y7)
+	VZEROUPPER
+	RET
+
+k4beta0:
+	ROWSTORE(Y0, Y1)
+	ROWSTORE(Y2, Y3)
+	ROWSTORE(Y4, Y5)
+	ROWSTORE(Y6, Y7)
+	VZEROUPPER
+	RET
+
+// Transpose the 8×8 block held in rows Y0–Y7; column q ends in Y(8+q).
+// Clobbers Y0–Y15.
+#define TRANSPOSE8 \
+	VUNPCKLPS  Y1, Y0, Y8; \
+	VUNPCKHPS  Y1, Y0, Y9; \
+	VUNPCKLPS  Y3, Y2, Y10; \
+	VUNPCKHPS  Y3, Y2, Y11; \
+	VUNPCKLPS  Y5, Y4, Y12; \
+	VUNPCKHPS  Y5, Y4, Y13; \
+	VUNPCKLPS  Y7, Y6, Y14; \
+	VUNPCKHPS  Y7, Y6, Y15; \
+	VSHUFPS    $0x44, Y10, Y8, Y0; \
+	VSHUFPS    $0xEE, Y10, Y8, Y1; \
+	VSHUFPS    $0x44, Y11, Y9, Y2; \
+	VSHUFPS    $0xEE, Y11, Y9, Y3; \
+	VSHUFPS    $0x44, Y14, Y12, Y4; \
+	VSHUFPS    $0xEE, Y14, Y12, Y5; \
+	VSHUFPS    $0x44, Y15, Y13, Y6; \
+	VSHUFPS    $0xEE, Y15, Y13, Y7; \
+	VPERM2F128 $0x20, Y4, Y0, Y8; \
+	VPERM2F128 $0x20, Y5, Y1, Y9; \
+	VPERM2F128 $0x20, Y6, Y2, Y10; \
+	VPERM2F128 $0x20, Y7, Y3, Y11; \
+	VPERM2F128 $0x31, Y4, Y0, Y12; \
+	VPERM2F128 $0x31, Y5, Y1, Y13; \
+	VPERM2F128 $0x31, Y6, Y2, Y14; \
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+// func packT16(dst, src *float32, ld int, n8 int)
+//
+// dst[p*16+j] = src[j*ld+p] for j < 16, p < 8*n8: sixteen rows of a
+// row-major matrix become k steps of a 16-wide panel.
+TEXT ·packT16(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	MOVQ n8+24(FP), CX
+	TESTQ CX, CX
+	JZ    pt16done
+	SHLQ $2, DX          // row stride in bytes
+	LEAQ (DX)(DX*2), R8  // 3 rows
+
+pt16loop:
+	LEAQ    (SI)(DX*4), R9  // row 4
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (SI)(R8*1), Y3
+	VMOVUPS (R9), Y4
+	VMOVUPS (R9)(DX*1), Y5
+	VMOVUPS (R9)(DX*2), Y6
+	VMOVUPS (R9)(R8*1), Y7
+	TRANSPOSE8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 64(DI)
+	VMOVUPS Y10, 128(DI)
+	VMOVUPS Y11, 192(DI)
+	VMOVUPS Y12, 256(DI)
+	VMOVUPS Y13, 320(DI)
+	VMOVUPS Y14, 384(DI)
+	VMOVUPS Y15, 448(DI)
+
+	LEAQ    (R9)(DX*4), R10  // row 8
+	LEAQ    (R10)(DX*4), R11 // row 12
+	VMOVUPS (R10), Y0
+	VMOVUPS (R10)(DX*1), Y1
+	VMOVUPS (R10)(DX*2), Y2
+	VMOVUPS (R10)(R8*1), Y3
+	VMOVUPS (R11), Y4
+	VMOVUPS (R11)(DX*1), Y5
+	VMOVUPS (R11)(DX*2), Y6
+	VMOVUPS (R11)(R8*1), Y7
+	TRANSPOSE8
+	VMOVUPS Y8, 32(DI)
+	VMOVUPS Y9, 96(DI)
+	VMOVUPS Y10, 160(DI)
+	VMOVUPS Y11, 224(DI)
+	VMOVUPS Y12, 288(DI)
+	VMOVUPS Y13, 352(DI)
+	VMOVUPS Y14, 416(DI)
+	VMOVUPS Y15, 480(DI)
+
+	ADDQ $32, SI
+	ADDQ $512, DI
+	DECQ CX
+	JNZ  pt16loop
+	VZEROUPPER
+
+pt16done:
+	RET
+
+// func packT6(dst, src *float32, ld int, n8 int)
+//
+// dst[p*6+i] = src[i*ld+p] for i < 6, p < 8*n8. Each k step is written
+// as a full 8-float store that the next step overwrites, so dst needs two
+// floats of slack past 48*n8.
+TEXT ·packT6(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ld+16(FP), DX
+	MOVQ n8+24(FP), CX
+	TESTQ CX, CX
+	JZ    pt6done
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R8
+
+pt6loop:
+	LEAQ    (SI)(R8*1), R9  // row 3
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(DX*1), Y1
+	VMOVUPS (SI)(DX*2), Y2
+	VMOVUPS (R9), Y3
+	VMOVUPS (R9)(DX*1), Y4
+	VMOVUPS (R9)(DX*2), Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	TRANSPOSE8
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, 24(DI)
+	VMOVUPS Y10, 48(DI)
+	VMOVUPS Y11, 72(DI)
+	VMOVUPS Y12, 96(DI)
+	VMOVUPS Y13, 120(DI)
+	VMOVUPS Y14, 144(DI)
+	VMOVUPS Y15, 168(DI)
+	ADDQ    $32, SI
+	ADDQ    $192, DI
+	DECQ    CX
+	JNZ     pt6loop
+	VZEROUPPER
+
+pt6done:
+	RET
+
+// func copy16(dst, src *float32, ld int, k int)
+//
+// dst[p*16+j] = src[p*ld+j] for j < 16, p < k.
+TEXT ·copy16(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), DX
+	MOVQ  k+24(FP), CX
+	TESTQ CX, CX
+	JZ    c16done
+	SHLQ  $2, DX
+
+c16loop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    DX, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     c16loop
+	VZEROUPPER
+
+c16done:
+	RET
+
+// func copy6(dst, src *float32, ld int, k int)
+//
+// dst[p*6+i] = src[p*ld+i] for i < 6, p < k.
+TEXT ·copy6(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), DX
+	MOVQ  k+24(FP), CX
+	TESTQ CX, CX
+	JZ    c6done
+	SHLQ  $2, DX
+
+c6loop:
+	MOVUPS (SI), X0
+	MOVQ   16(SI), X1
+	MOVUPS X0, (DI)
+	MOVQ   X1, 16(DI)
+	ADDQ   DX, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    c6loop
+
+c6done:
+	RET
+
+// func fmaPeak(n int)
+//
+// n rounds of twelve independent 8-wide FMAs (192 flops): the core's
+// float32 FMA throughput, for benchmarks to compare against.
+TEXT ·fmaPeak(SB), NOSPLIT, $0-8
+	MOVQ   n+0(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ  CX, CX
+	JZ     peakdone
+
+peakloop:
+	VFMADD231PS Y14, Y15, Y0
+	VFMADD231PS Y14, Y15, Y1
+	VFMADD231PS Y14, Y15, Y2
+	VFMADD231PS Y14, Y15, Y3
+	VFMADD231PS Y14, Y15, Y4
+	VFMADD231PS Y14, Y15, Y5
+	VFMADD231PS Y14, Y15, Y6
+	VFMADD231PS Y14, Y15, Y7
+	VFMADD231PS Y14, Y15, Y8
+	VFMADD231PS Y14, Y15, Y9
+	VFMADD231PS Y14, Y15, Y10
+	VFMADD231PS Y14, Y15, Y11
+	DECQ        CX
+	JNZ         peakloop
+
+peakdone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,90 @@
+// Package gemm is a fast single-threaded float32 matrix multiply for gonum's
+// blas32, so code that calls blas32.Gemm (the trainer's dense layers) runs
+// several times faster without changing.
+//
+// Register it once at start-up, before any training:
+//
+//	impl, err := gemm.Register(gemm.Auto) // blas32.Use(the fastest path)
+//	if err != nil {
+//		return err // a bad CONSORT_GEMM value
+//	}
+//	log.Printf("float32 BLAS: %s", impl.Path()) // or gemm.Name() later
+//
+// Only Sgemm is replaced; every other blas.Float32 routine is gonum's,
+// through the embedded gonum.Implementation. Sgemm takes the same
+// arguments, panics with the same messages on programmer errors (bad
+// transpose, negative size, short slice, small leading dimension) and, as
+// BLAS requires, does not read C when beta is zero, so NaNs there are
+// overwritten.
+//
+// # Paths
+//
+// A Path names a family of kernels. New(Auto) and Register(Auto) pick the
+// fastest one the CPU supports, as reported by golang.org/x/sys/cpu:
+//
+//   - AVX2 ("avx2-fma"): amd64 with AVX2 and FMA; hand-written Go assembly.
+//   - Generic ("generic"): plain Go, everywhere; also the only path when
+//     built with the purego tag.
+//
+// Register(Auto) honours the environment variable CONSORT_GEMM (EnvPath),
+// so CONSORT_GEMM=generic forces the fallback without changing code; New
+// and Register with an explicit Path ignore it. Errors wrap ErrUnknownPath
+// or ErrUnsupported.
+//
+// There is no AVX-512 path: the Zen 4 cores this was tuned on execute a
+// 512-bit FMA as two 256-bit halves, and a pure FMA loop measures the same
+// 32 flop/cycle with ymm and zmm registers, while the AVX2 kernel already
+// runs within a few percent of that.
+//
+// # Design
+//
+// The AVX2 path follows the BLIS/GotoBLAS scheme, C = alpha·op(A)·op(B) +
+// beta·C split as
+//
+//	for jc over n in blocks of nc ≤ 2048:
+//	  for pc over k in blocks of kc ≤ 256:
+//	    pack B[pc:pc+kc, jc:jc+nc] into 16-wide panels (kc×16 each)
+//	    for ic over m in blocks of mc ≤ 144:
+//	      pack A[ic:ic+mc, pc:pc+kc] into 6- or 4-row panels (or not, below)
+//	      for each 16-wide B panel (stays in L1):
+//	        for each A panel (streams from L2):
+//	          micro-kernel: a 6×16 or 4×16 tile of C
+//
+// Each dimension is cut into equal blocks no larger than the limit (k = 784
+// becomes four blocks of 196, not 256+256+256+16). Transposes are handled
+// entirely by packing: op(B) is copied or transposed (8×8 AVX2 transposes)
+// into panels, so the kernel never sees a transpose.
+//
+// The micro-kernels keep a 6×16 tile of C in twelve ymm accumulators (4×16
+// in eight): each k step loads two 8-wide vectors of B, broadcasts six (four)
+// elements of A and issues twelve (eight) FMAs, unrolled four times. A row
+// panel of the tile's height is read through a row stride and a step
+// stride, so the same kernel runs on packed panels and on A where it lies:
+// when all of op(A) is at most 128 Ki floats (512 KiB, L2-resident) it is
+// not packed at all, which saves the packing pass on the trainer's shapes;
+// larger A is packed, which also keeps power-of-two strides from thrashing
+// L1 sets. A block's rows are covered by 6-row panels plus at most two
+// 4-row ones (m = 128 is 20×6 + 2×4), so a block of three or more rows
+// wastes at most one row of work; a short last panel, and columns past the
+// last multiple of 16, are computed into a scratch tile and copied out.
+//
+// alpha and beta are applied as a tile is written: the first k block stores
+// alpha·AB + beta·C (without reading C when beta = 0), later k blocks add
+// their alpha·AB to it.
+//
+// The Generic path uses the same loops and packing with a 4×4 tile in plain
+// Go (two 2×4 passes, to fit amd64's float registers) and always packs A.
+//
+// # Determinism and concurrency
+//
+// Block sizes and panel heights depend only on m, n and k, so the order of
+// every sum is fixed: the same inputs give bit-identical outputs, run after
+// run and from any goroutine. Different paths round differently, within
+// float32 tolerance of each other.
+//
+// An Implementation is safe for concurrent use and never starts goroutines
+// (one trial per core is the worker's job). Each Sgemm call borrows a
+// packing workspace from a free list on the Implementation and returns it;
+// buffers grow to the largest shape seen and are reused, so warm calls
+// allocate nothing.
+package gemm

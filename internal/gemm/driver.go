@@ -1,0 +1,204 @@
+package gemm
+
+import (
+	"runtime"
+	"sync"
+)
+
+// kernels is one path: register-blocked micro-kernels, the packing
+// routines that feed them, and the cache-blocking sizes tuned for them.
+type kernels struct {
+	path      Path
+	supported func() bool
+
+	// nr is the width of every micro-kernel tile and of packed B panels;
+	// mr is the height of the tallest micro-kernel.
+	mr, nr int
+	// kcMax, mcMax and ncMax bound the depth of a packed block, the rows
+	// of an A block and the columns of a packed B block. The driver
+	// splits each dimension into equal blocks no larger than these.
+	kcMax, mcMax, ncMax int
+	// inPlaceMax is the largest m*k for which full A panels are read where
+	// they lie instead of being packed; 0 means always pack. Only kernels
+	// that take arbitrary A strides may set it.
+	inPlaceMax int
+
+	// height returns the kernel height for the next row panel when r > 0
+	// rows of a block remain. Panels of a block are full except perhaps
+	// the last.
+	height func(r int) int
+
+	// micro computes one full h×nr tile, h a height returned by height:
+	//
+	//	c[i*ldc+j] = alpha*Σ_p a[i*rsa+p*csa]*b[p*nr+j] + beta*c[i*ldc+j]
+	//
+	// for i < h, j < nr, p < kb, without reading c when beta is zero.
+	// b is a packed panel.
+	micro func(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32)
+
+	// packA packs one A panel of height h (see packPanel with w = h).
+	packA func(dst, a []float32, off, sx, sp, rows, kb, h int)
+	// packB packs rows p0..p0+kb and columns j0..j0+nb of op(B) into
+	// consecutive panels of nr columns (dst[q*nr*kb + p*nr + j]), padding
+	// the last panel with zeros.
+	packB func(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
+}
+
+// packSlack is the number of floats the packing buffers keep past the
+// packed data, for kernels that store whole vectors over a panel's end.
+const packSlack = 16
+
+// workspace holds one call's packing buffers. It is owned by one Sgemm call
+// at a time and reused by later calls.
+type workspace struct {
+	a, b []float32
+	tile []float32
+}
+
+func (ws *workspace) reserve(na, nb, nt int) {
+	if cap(ws.a) < na+packSlack {
+		ws.a = make([]float32, na+packSlack)
+	}
+	if cap(ws.b) < nb+packSlack {
+		ws.b = make([]float32, nb+packSlack)
+	}
+	if cap(ws.tile) < nt {
+		ws.tile = make([]float32, nt)
+	}
+	ws.a = ws.a[:cap(ws.a)]
+	ws.b = ws.b[:cap(ws.b)]
+	ws.tile = ws.tile[:nt]
+}
+
+// pool is a bounded free list of workspaces. Concurrent calls each take
+// their own; a workspace returned when the list is full is left to the
+// garbage collector. Unlike sync.Pool it is not emptied by a collection,
+// so warm calls stay allocation-free. The zero value is ready to use.
+type pool struct {
+	mu   sync.Mutex
+	free []*workspace
+}
+
+func (p *pool) get() *workspace {
+	p.mu.Lock()
+	if n := len(p.free); n > 0 {
+		ws := p.free[n-1]
+		p.free[n-1] = nil
+		p.free = p.free[:n-1]
+		p.mu.Unlock()
+		return ws
+	}
+	p.mu.Unlock()
+	return new(workspace)
+}
+
+func (p *pool) put(ws *workspace) {
+	p.mu.Lock()
+	if p.free == nil {
+		p.free = make([]*workspace, 0, max(4, 2*runtime.NumCPU()))
+	}
+	if len(p.free) < cap(p.free) {
+		p.free = append(p.free, ws)
+	}
+	p.mu.Unlock()
+}
+
+// blockSize splits total into the fewest blocks of at most limit and
+// returns their common size, rounded up to a multiple of mult.
+func blockSize(total, limit, mult int) int {
+	nblk := (total + limit - 1) / limit
+	size := (total + nblk - 1) / nblk
+	return (size + mult - 1) / mult * mult
+}
+
+// gemm computes C = alpha*op(A)*op(B) + beta*C for validated arguments
+// with m, n, k > 0 and alpha != 0. The loop order and block sizes depend
+// only on the arguments' shapes, so the summation order, and hence the
+// result, is fixed.
+func (ks *kernels) gemm(ws *workspace, aTrans, bTrans bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	mr, nr := ks.mr, ks.nr
+	kc := blockSize(k, ks.kcMax, 1)
+	mc := blockSize(m, ks.mcMax, mr)
+	nc := blockSize(n, ks.ncMax, nr)
+	inPlace := m*k <= ks.inPlaceMax
+	na := min(mc, (m+mr-1)/mr*mr) * kc
+	if inPlace {
+		na = mr * kc
+	}
+	ws.reserve(na, min(nc, (n+nr-1)/nr*nr)*kc, mr*nr)
+
+	sx, sp := stridesA(lda, aTrans)
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
+		for pc := 0; pc < k; pc += kc {
+			kb := min(kc, k-pc)
+			ks.packB(ws.b, b, ldb, bTrans, pc, kb, jc, nb)
+			bet := beta
+			if pc > 0 {
+				bet = 1
+			}
+			for ic := 0; ic < m; ic += mc {
+				mb := min(mc, m-ic)
+				// Pack the block's panels, or only a short last one when
+				// full panels are read in place.
+				for ir := 0; ir < mb; {
+					h := ks.height(mb - ir)
+					rows := min(h, mb-ir)
+					if !inPlace {
+						ks.packA(ws.a[ir*kb:], a, (ic+ir)*sx+pc*sp, sx, sp, rows, kb, h)
+					} else if rows < h {
+						ks.packA(ws.a, a, (ic+ir)*sx+pc*sp, sx, sp, rows, kb, h)
+					}
+					ir += rows
+				}
+				ks.macro(ws, a, sx, sp, inPlace, ic, mb, pc, kb, nb, alpha, bet, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// macro runs the micro-kernels over one mb×kb block of op(A), starting at
+// row ic and column pc, and the packed kb×nb block of B, updating the
+// mb×nb block of C that starts at c[0]. Tiles cut by the block's edge go
+// through ws.tile.
+func (ks *kernels) macro(ws *workspace, a []float32, sx, sp int, inPlace bool, ic, mb, pc, kb, nb int, alpha, beta float32, c []float32, ldc int) {
+	nr := ks.nr
+	for jr := 0; jr < nb; jr += nr {
+		nn := min(nr, nb-jr)
+		bp := ws.b[jr*kb : (jr+nr)*kb]
+		for ir := 0; ir < mb; {
+			h := ks.height(mb - ir)
+			rows := min(h, mb-ir)
+			var ap []float32
+			rsa, csa := 1, h
+			switch {
+			case !inPlace:
+				ap = ws.a[ir*kb:]
+			case rows == h:
+				ap, rsa, csa = a[(ic+ir)*sx+pc*sp:], sx, sp
+			default:
+				ap = ws.a
+			}
+			ct := c[ir*ldc+jr:]
+			if rows == h && nn == nr {
+				ks.micro(h, kb, ap, rsa, csa, bp, ct, ldc, alpha, beta)
+				ir += rows
+				continue
+			}
+			t := ws.tile
+			ks.micro(h, kb, ap, rsa, csa, bp, t, nr, alpha, 0)
+			for i := range rows {
+				dst := ct[i*ldc : i*ldc+nn]
+				src := t[i*nr : i*nr+nn]
+				if beta == 0 {
+					copy(dst, src)
+					continue
+				}
+				for j, v := range src {
+					dst[j] = beta*dst[j] + v
+				}
+			}
+			ir += rows
+		}
+	}
+}

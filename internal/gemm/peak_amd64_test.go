@@ -1,0 +1,29 @@
+//go:build !purego
+
+package gemm
+
+import (
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
+
+// BenchmarkPeak measures the core's float32 FMA throughput with a loop of
+// independent AVX2 FMAs: the ceiling the Sgemm benchmarks are a fraction
+// of. Compare the two from the same run.
+func BenchmarkPeak(b *testing.B) {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		b.Skip("no AVX2+FMA")
+	}
+	const rounds = 1 << 16
+	stop := threadClock{}.start()
+	for b.Loop() {
+		fmaPeak(rounds)
+	}
+	cpuTime := stop()
+	flops := 192 * float64(rounds) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpuTime > 0 {
+		b.ReportMetric(flops/cpuTime/1e9, "cpu-GFLOP/s")
+	}
+}
