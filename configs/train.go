@@ -36,6 +36,8 @@ type Train struct {
 	Parallel int `json:"parallel"`
 	// JSON prints one JSON object instead of text.
 	JSON bool `json:"json"`
+	// Save writes the packed refit model to this file.
+	Save string `json:"save"`
 }
 
 // TrainDefaults returns the viper defaults of every Train key.

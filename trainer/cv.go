@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/consort-ml/consort/trainer/data"
+	"github.com/consort-ml/consort/trainer/packed"
 )
 
 // CVOptions configures cross-validation of one configuration.
@@ -83,6 +84,10 @@ type Report struct {
 	TestLabels []int32 `json:"-"`
 	// Model is the refit model; nil without refit.
 	Model *Model `json:"-"`
+	// Packed is the refit model packed (quantized, sparse): the artifact
+	// that ships; Size describes it. Nil without refit.
+	Packed *packed.Model `json:"-"`
+	Size   *Size         `json:"size,omitempty"`
 	// RefitInfo says how the refit model trained.
 	RefitInfo *TrainInfo `json:"refit_info,omitempty"`
 	// Params counts the weights and biases of one model.
@@ -153,7 +158,10 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 				if err != nil {
 					return fmt.Errorf("trainer: fold %d: %w", k, err)
 				}
-				probs := fr.predict(ds, evalIdx[k])
+				probs, err := fr.predict(ds, evalIdx[k])
+				if err != nil {
+					return fmt.Errorf("trainer: fold %d: %w", k, err)
+				}
 				ys := make([]int32, len(evalIdx[k]))
 				for j, i := range evalIdx[k] {
 					copy(rep.OOF[i*c:(i+1)*c], probs[j*c:(j+1)*c])
@@ -190,9 +198,25 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 		}
 		rep.Model = &Model{Net: fr.net, Std: fr.std, Classes: ds.Classes}
 		rep.RefitInfo = &fr.info
+		rep.Packed = fr.packed
+		timing := ds
 		if test != nil && test.N > 0 {
-			rep.TestProbs = make([]float32, test.N*c)
-			rep.Model.Proba(rep.TestProbs, test.X, test.N)
+			timing = test
+		}
+		size, err := Measure(fr.packed, &cfg, ds.D, ds.Classes, timing.X)
+		if err != nil {
+			return nil, fmt.Errorf("trainer: refit: %w", err)
+		}
+		rep.Size = &size
+		if test != nil && test.N > 0 {
+			all := make([]int, test.N)
+			for i := range all {
+				all[i] = i
+			}
+			rep.TestProbs, err = fr.predict(test, all)
+			if err != nil {
+				return nil, fmt.Errorf("trainer: refit: %w", err)
+			}
 			rep.TestLabels = test.Y
 			m := Score(rep.TestProbs, test.Y, c)
 			rep.Test = &m
@@ -217,9 +241,11 @@ func (c *Config) params(d, classes int) int {
 
 // foldResult is a model trained on some rows of a dataset.
 type foldResult struct {
-	net  *MLP
-	std  *data.Standardizer
-	info TrainInfo
+	net    *MLP
+	std    *data.Standardizer
+	info   TrainInfo
+	packed *packed.Model
+	cfg    *Config
 }
 
 // fitFold trains on rows idx of ds: standardisation fitted on those rows,
@@ -239,7 +265,12 @@ func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teac
 	if err != nil {
 		return nil, err
 	}
-	return &foldResult{net: net, std: std, info: info}, nil
+	fr := &foldResult{net: net, std: std, info: info, cfg: cfg}
+	fr.packed, err = Pack(&Model{Net: net, Std: std, Classes: ds.Classes}, cfg, info.ActScale)
+	if err != nil {
+		return nil, err
+	}
+	return fr, nil
 }
 
 // makeSet copies rows idx of ds, standardised, with their teacher rows.
@@ -257,11 +288,17 @@ func makeSet(ds *data.Dataset, idx []int, std *data.Standardizer, teacher []floa
 	return s
 }
 
-// predict returns probabilities for rows idx of ds.
-func (r *foldResult) predict(ds *data.Dataset, idx []int) []float32 {
+// predict returns probabilities for rows idx of ds, computed the way the
+// shipped model computes them: the packed model (integer arithmetic at 8
+// bits and below, dequantized weights at 16) when quantized, the float
+// network otherwise.
+func (r *foldResult) predict(ds *data.Dataset, idx []int) ([]float32, error) {
+	if r.cfg.Bits < 32 {
+		return predictPacked(r.packed, ds, idx)
+	}
 	sub := ds.Subset(idx)
 	r.std.Apply(sub.X, sub.X)
 	probs := make([]float32, sub.N*ds.NumClasses())
 	NewPredictor(r.net).Proba(probs, sub.X, sub.N)
-	return probs
+	return probs, finiteProbs(probs)
 }

@@ -8,6 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/consort-ml/consort/trainer/packed"
 )
 
 // Set is a block of standardised training samples.
@@ -52,6 +54,11 @@ type fitter struct {
 	// onStep, when set, runs after every optimizer update (pruning
 	// schedules, fake-quant refresh).
 	onStep func()
+	// qat is the quantization-aware training state, nil without QAT.
+	qat *qat
+	// actScale, when set, fake-quantizes each layer's input to its static
+	// 8-bit grid in the forward pass (straight-through in the backward).
+	actScale []float32
 }
 
 func newFitter(net *MLP, cfg *Config, maxN int) *fitter {
@@ -113,7 +120,11 @@ func (f *fitter) gradient(m int, distill bool) float64 {
 	c := net.Classes()
 	for li := range net.Layers {
 		l := &net.Layers[li]
-		denseForward(f.acts[li][:m*l.In], f.acts[li+1][:m*l.Out], m, l, f.fw[li], net.Act, li == L-1)
+		in := f.acts[li][:m*l.In]
+		if f.actScale != nil {
+			packed.FakeQuantizeActivations(in, in, f.actScale[li], packed.InputUnsigned(li, packedAct(net.Act)))
+		}
+		denseForward(in, f.acts[li+1][:m*l.Out], m, l, f.fw[li], net.Act, li == L-1)
 	}
 	out := f.acts[L][:m*c]
 	var T, alpha float32

@@ -3,7 +3,10 @@ package trainer
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
+
+	"github.com/consort-ml/consort/trainer/packed"
 )
 
 // TrainInfo describes how a model was trained.
@@ -13,6 +16,11 @@ type TrainInfo struct {
 	// FineTune is the fine-tuning phase after pruning or for
 	// quantization-aware training; nil when there was none.
 	FineTune *PhaseInfo `json:"fine_tune,omitempty"`
+	// QAT says whether the fine-tuning was quantization-aware.
+	QAT bool `json:"qat,omitempty"`
+	// ActScale holds each layer's static 8-bit activation step when
+	// cfg.ActBits is 8, for the packed model.
+	ActScale []float32 `json:"-"`
 }
 
 // Sizes returns the layer widths for d inputs and c classes.
@@ -41,7 +49,12 @@ func agpPlan(total, stepsPerEpoch int) (t0, n, dt int) {
 // With cfg.Sparsity > 0 the network is pruned by weight magnitude — one
 // shot after training, or gradually during it (AGP) — and fine-tuned for
 // cfg.FineTune epochs with pruned weights held at exactly zero.
-// Structurally pruned neurons are removed from the returned network.
+// Structurally pruned neurons are removed from the returned network. With
+// cfg.QAT the fine-tuning is quantization-aware: the passes see weights
+// fake-quantized to cfg.Bits (and, with cfg.ActBits = 8, layer inputs on
+// a static 8-bit grid), the optimizer updates the float weights
+// (straight-through estimator). Quantization itself happens when the
+// model is packed (Pack).
 func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng *rand.Rand) (*MLP, TrainInfo, error) {
 	var info TrainInfo
 	if set.N == 0 {
@@ -50,6 +63,13 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 	act, err := ParseActivation(cfg.Activation)
 	if err != nil {
 		return nil, info, err
+	}
+	if set.Teacher != nil && cfg.DistillT != 1 {
+		// Hinton et al. compare student and teacher both at temperature
+		// T: soften the teacher's probabilities once.
+		soft := *set
+		soft.Teacher = softenProbs(set.Teacher, classes, cfg.DistillT)
+		set = &soft
 	}
 	net := NewMLP(cfg.Sizes(d, classes), act, rng)
 	f := newFitter(net, cfg, set.N)
@@ -80,10 +100,8 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 	if pr != nil {
 		pr.prune(cfg.Sparsity)
 	}
-	q, err := f.startQAT()
-	if err != nil {
-		return nil, info, err
-	}
+	q := f.startQAT(set)
+	info.QAT = q
 	if (pr != nil || q) && cfg.FineTune > 0 {
 		f.resetOptimizer()
 		ft, err := f.phase(ctx, set, val, cfg.FineTune, cfg.Patience, rng)
@@ -92,8 +110,42 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 		}
 		info.FineTune = &ft
 	}
+	if cfg.ActBits == 8 && cfg.integer() {
+		if f.actScale != nil {
+			info.ActScale = f.actScale
+		} else {
+			// Post-training calibration on the fake-quantized weights.
+			fq := make([][]float32, len(net.Layers))
+			var qp packed.QParams
+			for li := range net.Layers {
+				l := &net.Layers[li]
+				fq[li] = make([]float32, len(l.W))
+				packed.FakeQuantize(fq[li], l.W, l.Out, l.In, cfg.Scheme(), &qp)
+			}
+			info.ActScale = calibrate(net, fq, set)
+		}
+	}
 	if cfg.Prune == "structured" && pr != nil {
 		net = net.Shrink()
 	}
 	return net, info, nil
+}
+
+// softenProbs returns probabilities q (rows of c) at temperature T:
+// q^(1/T), renormalised per row — the softmax of the teacher's logits
+// divided by T.
+func softenProbs(q []float32, c int, T float64) []float32 {
+	out := make([]float32, len(q))
+	for r := 0; r+c <= len(q); r += c {
+		var s float64
+		for j := 0; j < c; j++ {
+			v := math.Pow(math.Max(float64(q[r+j]), 1e-30), 1/T)
+			out[r+j] = float32(v)
+			s += v
+		}
+		for j := 0; j < c; j++ {
+			out[r+j] = float32(float64(out[r+j]) / s)
+		}
+	}
+	return out
 }

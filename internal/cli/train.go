@@ -15,7 +15,20 @@ import (
 	"github.com/consort-ml/consort/configs"
 	"github.com/consort-ml/consort/trainer"
 	"github.com/consort-ml/consort/trainer/data"
+	"github.com/consort-ml/consort/trainer/packed"
 )
+
+// humanBytes formats n bytes with a binary unit.
+func humanBytes(n int64) string {
+	switch {
+	case n < 1<<10:
+		return fmt.Sprintf("%d B", n)
+	case n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+}
 
 // addModelFlags registers the flags of every trainer.Config field.
 func addModelFlags(f *pflag.FlagSet) {
@@ -84,6 +97,7 @@ This is the single-trial entry point that outside tools can drive (--json).`,
 	f.Uint64("split-seed", 1, "seed of the test split and the folds (trials to ensemble must share it)")
 	f.Int("parallel", 0, "folds trained at once (0: one per core)")
 	f.Bool("json", false, "print one JSON object")
+	f.String("save", "", "write the packed refit model to this file")
 	return cmd
 }
 
@@ -130,10 +144,20 @@ func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
 	if err != nil {
 		return err
 	}
+	res := trainJSON(rep)
+	if t.Save != "" {
+		if _, err := packed.WriteFile(t.Save, rep.Packed); err != nil {
+			return fmt.Errorf("save: %w", err)
+		}
+		res.Saved = t.Save
+	}
 	if t.JSON {
-		return json.NewEncoder(s.out).Encode(trainJSON(rep))
+		return json.NewEncoder(s.out).Encode(res)
 	}
 	printTrainReport(s.out, rep, test)
+	if res.Saved != "" {
+		fmt.Fprintf(s.out, "saved    %s (%d bytes)\n", res.Saved, res.Size.Bytes)
+	}
 	return nil
 }
 
@@ -157,8 +181,13 @@ type trainResult struct {
 	Params        int                  `json:"params"`
 	Seconds       float64              `json:"seconds"`
 	// TrainSamplesPerSecond is the refit model's training throughput.
-	TrainSamplesPerSecond float64        `json:"train_samples_per_s"`
-	Config                trainer.Config `json:"config"`
+	TrainSamplesPerSecond float64 `json:"train_samples_per_s"`
+	// The packed refit model: size_bytes, sparsity, bits,
+	// compression_ratio, latency_us.
+	trainer.Size
+	// Saved names the file the packed model was written to.
+	Saved  string         `json:"saved,omitempty"`
+	Config trainer.Config `json:"config"`
 }
 
 func trainJSON(rep *trainer.Report) *trainResult {
@@ -177,6 +206,9 @@ func trainJSON(rep *trainer.Report) *trainResult {
 	}
 	if rep.RefitInfo != nil {
 		r.TrainSamplesPerSecond = rep.RefitInfo.Train.SamplesPerSecond
+	}
+	if rep.Size != nil {
+		r.Size = *rep.Size
 	}
 	if rep.Test != nil {
 		r.TestSamples = len(rep.TestLabels)
@@ -218,6 +250,10 @@ func printTrainReport(w io.Writer, rep *trainer.Report, test *data.Dataset) {
 	if rep.Test != nil {
 		fmt.Fprintf(w, "test     accuracy %.4f            macro-F1 %.4f            log-loss %.4f            (refit on all training data, scored once)\n",
 			rep.Test.Accuracy, rep.Test.MacroF1, rep.Test.LogLoss)
+	}
+	if z := rep.Size; z != nil {
+		fmt.Fprintf(w, "packed   %d bytes (%s), %.1f× smaller than dense float32; sparsity %.3f, %d-bit weights; %.1f µs per sample\n",
+			z.Bytes, humanBytes(z.Bytes), z.CompressionRatio, z.Sparsity, z.Bits, z.LatencyUS)
 	}
 	fmt.Fprintf(w, "time     %.2f s\n", rep.Seconds)
 }

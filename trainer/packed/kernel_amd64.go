@@ -1,0 +1,105 @@
+//go:build !purego
+
+package packed
+
+import "golang.org/x/sys/cpu"
+
+// useAVX2 selects the AVX2 kernels. Tests turn it off to compare the
+// kernels.
+var useAVX2 = cpu.X86.HasAVX2
+
+// gemvAVX2 sets dst[j] = Σ_k w[j·cols+k]·x[k] for j < rows, 16 columns at
+// a time with VPMADDWD; cols must be a positive multiple of 16.
+//
+//go:noescape
+func gemvAVX2(dst *int32, w, x *int16, rows, cols int)
+
+// gemv8AVX2 is gemvAVX2 with int8 weights, sign-extended on load.
+//
+//go:noescape
+func gemv8AVX2(dst *int32, w *int8, x *int16, rows, cols int)
+
+// maxAbsAVX2 is maxAbsBitsGeneric over n values, n a positive multiple of 8.
+//
+//go:noescape
+func maxAbsAVX2(a *float32, n int) uint32
+
+// quantAVX2 is quantizeGeneric over n values, n a positive multiple of 8:
+// VMULPS, clamp, VCVTPS2DQ (round half to even) and a saturating pack.
+//
+//go:noescape
+func quantAVX2(q *int16, a *float32, n int, inv, lo, hi float32)
+
+// fakeQuantAVX2 is fakeQuantGeneric over n values, n a positive multiple
+// of 8, four lanes of float64 at a time (VROUNDPD rounds half to even).
+//
+//go:noescape
+func fakeQuantAVX2(dst, w *float32, n int, inv, lo, hi float64, sc float32)
+
+// minMaxAVX2 is minMaxGeneric over n finite values, n a positive multiple
+// of 8.
+//
+//go:noescape
+func minMaxAVX2(w *float32, n int) (lo, hi float32)
+
+// gemv is gemvGeneric, on AVX2 when the CPU has it; cols must be a
+// multiple of 16 for the AVX2 form to apply.
+func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
+	if !useAVX2 || cols%16 != 0 || len(dst) == 0 || cols == 0 {
+		gemvGeneric(dst, w, x, cols)
+		return
+	}
+	_ = w[len(dst)*cols-1]
+	_ = x[cols-1]
+	switch w := any(w).(type) {
+	case []int8:
+		gemv8AVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+	case []int16:
+		gemvAVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+	}
+}
+
+// maxAbsBits is maxAbsBitsGeneric, on AVX2 when the CPU has it.
+func maxAbsBits(a []float32) uint32 {
+	n := len(a) &^ 7
+	if !useAVX2 || n == 0 {
+		return maxAbsBitsGeneric(a)
+	}
+	return max(maxAbsAVX2(&a[0], n), maxAbsBitsGeneric(a[n:]))
+}
+
+// quantize is quantizeGeneric, on AVX2 when the CPU has it.
+func quantize(q []int16, a []float32, inv, lo, hi float32) {
+	n := len(a) &^ 7
+	if !useAVX2 || n == 0 {
+		quantizeGeneric(q, a, inv, lo, hi)
+		return
+	}
+	_ = q[len(a)-1]
+	quantAVX2(&q[0], &a[0], n, inv, lo, hi)
+	quantizeGeneric(q[n:], a[n:], inv, lo, hi)
+}
+
+// fakeQuant is fakeQuantGeneric, on AVX2 when the CPU has it.
+func fakeQuant(dst, w []float32, inv, lo, hi float64, sc float32) {
+	n := len(w) &^ 7
+	if !useAVX2 || n == 0 {
+		fakeQuantGeneric(dst, w, inv, lo, hi, sc)
+		return
+	}
+	_ = dst[len(w)-1]
+	fakeQuantAVX2(&dst[0], &w[0], n, inv, lo, hi, sc)
+	fakeQuantGeneric(dst[n:], w[n:], inv, lo, hi, sc)
+}
+
+// minMax is minMaxGeneric, on AVX2 when the CPU has it; the values must be
+// finite for the two to agree.
+func minMax(w []float32) (lo, hi float32) {
+	n := len(w) &^ 7
+	if !useAVX2 || n == 0 {
+		return minMaxGeneric(w)
+	}
+	lo, hi = minMaxAVX2(&w[0], n)
+	lo2, hi2 := minMaxGeneric(w[n:])
+	return min(lo, lo2), max(hi, hi2)
+}

@@ -1,0 +1,280 @@
+// Hand-written AVX2 kernels for package packed; kernel.go holds the
+// pure-Go forms they must match exactly.
+
+//go:build !purego
+
+#include "textflag.h"
+
+// REDUCE sums the eight int32 lanes of Y0 into the low lane of X0.
+#define REDUCE \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD       X1, X0, X0; \
+	VPSHUFD      $0x4e, X0, X1; \
+	VPADDD       X1, X0, X0; \
+	VPSHUFD      $0xb1, X0, X1; \
+	VPADDD       X1, X0, X0
+
+// func gemvAVX2(dst *int32, w, x *int16, rows, cols int)
+TEXT ·gemvAVX2(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  w+8(FP), SI
+	MOVQ  x+16(FP), DX
+	MOVQ  rows+24(FP), R8
+	MOVQ  cols+32(FP), R9
+	TESTQ R8, R8
+	JZ    done16
+
+row16:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	MOVQ  DX, BX
+	MOVQ  R9, CX
+
+loop16x4:
+	CMPQ     CX, $64
+	JB       loop16x1
+	VMOVDQU  (SI), Y2
+	VPMADDWD (BX), Y2, Y2
+	VPADDD   Y2, Y0, Y0
+	VMOVDQU  32(SI), Y3
+	VPMADDWD 32(BX), Y3, Y3
+	VPADDD   Y3, Y1, Y1
+	VMOVDQU  64(SI), Y6
+	VPMADDWD 64(BX), Y6, Y6
+	VPADDD   Y6, Y4, Y4
+	VMOVDQU  96(SI), Y7
+	VPMADDWD 96(BX), Y7, Y7
+	VPADDD   Y7, Y5, Y5
+	ADDQ     $128, SI
+	ADDQ     $128, BX
+	SUBQ     $64, CX
+	JMP      loop16x4
+
+loop16x1:
+	TESTQ    CX, CX
+	JZ       reduce16
+	VMOVDQU  (SI), Y2
+	VPMADDWD (BX), Y2, Y2
+	VPADDD   Y2, Y0, Y0
+	ADDQ     $32, SI
+	ADDQ     $32, BX
+	SUBQ     $16, CX
+	JMP      loop16x1
+
+reduce16:
+	VPADDD Y1, Y0, Y0
+	VPADDD Y5, Y4, Y4
+	VPADDD Y4, Y0, Y0
+	REDUCE
+	VMOVD  X0, (DI)
+	ADDQ   $4, DI
+	DECQ   R8
+	JNZ    row16
+	VZEROUPPER
+
+done16:
+	RET
+
+// func gemv8AVX2(dst *int32, w *int8, x *int16, rows, cols int)
+TEXT ·gemv8AVX2(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  w+8(FP), SI
+	MOVQ  x+16(FP), DX
+	MOVQ  rows+24(FP), R8
+	MOVQ  cols+32(FP), R9
+	TESTQ R8, R8
+	JZ    done8
+
+row8:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	MOVQ  DX, BX
+	MOVQ  R9, CX
+
+loop8x4:
+	CMPQ      CX, $64
+	JB        loop8x1
+	VPMOVSXBW (SI), Y2
+	VPMADDWD  (BX), Y2, Y2
+	VPADDD    Y2, Y0, Y0
+	VPMOVSXBW 16(SI), Y3
+	VPMADDWD  32(BX), Y3, Y3
+	VPADDD    Y3, Y1, Y1
+	VPMOVSXBW 32(SI), Y6
+	VPMADDWD  64(BX), Y6, Y6
+	VPADDD    Y6, Y4, Y4
+	VPMOVSXBW 48(SI), Y7
+	VPMADDWD  96(BX), Y7, Y7
+	VPADDD    Y7, Y5, Y5
+	ADDQ      $64, SI
+	ADDQ      $128, BX
+	SUBQ      $64, CX
+	JMP       loop8x4
+
+loop8x1:
+	TESTQ     CX, CX
+	JZ        reduce8
+	VPMOVSXBW (SI), Y2
+	VPMADDWD  (BX), Y2, Y2
+	VPADDD    Y2, Y0, Y0
+	ADDQ      $16, SI
+	ADDQ      $32, BX
+	SUBQ      $16, CX
+	JMP       loop8x1
+
+reduce8:
+	VPADDD Y1, Y0, Y0
+	VPADDD Y5, Y4, Y4
+	VPADDD Y4, Y0, Y0
+	REDUCE
+	VMOVD  X0, (DI)
+	ADDQ   $4, DI
+	DECQ   R8
+	JNZ    row8
+	VZEROUPPER
+
+done8:
+	RET
+
+// func maxAbsAVX2(a *float32, n int) uint32
+TEXT ·maxAbsAVX2(SB), NOSPLIT, $0-20
+	MOVQ     a+0(FP), SI
+	MOVQ     n+8(FP), CX
+	VPCMPEQD Y5, Y5, Y5
+	VPSRLD   $1, Y5, Y5 // 0x7fffffff: clears the sign
+	VPXOR    Y0, Y0, Y0
+	VPXOR    Y1, Y1, Y1
+
+maxloop16:
+	CMPQ    CX, $16
+	JB      maxloop8
+	VPAND   (SI), Y5, Y2
+	VPMAXUD Y2, Y0, Y0
+	VPAND   32(SI), Y5, Y3
+	VPMAXUD Y3, Y1, Y1
+	ADDQ    $64, SI
+	SUBQ    $16, CX
+	JMP     maxloop16
+
+maxloop8:
+	TESTQ   CX, CX
+	JZ      maxreduce
+	VPAND   (SI), Y5, Y2
+	VPMAXUD Y2, Y0, Y0
+
+maxreduce:
+	VPMAXUD      Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+	VMOVD        X0, AX
+	VZEROUPPER
+	MOVL         AX, ret+16(FP)
+	RET
+
+// func quantAVX2(q *int16, a *float32, n int, inv, lo, hi float32)
+TEXT ·quantAVX2(SB), NOSPLIT, $0-36
+	MOVQ         q+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Y1
+	VBROADCASTSS lo+28(FP), Y2
+	VBROADCASTSS hi+32(FP), Y3
+	TESTQ        CX, CX
+	JZ           qdone
+
+qloop:
+	VMULPS       (SI), Y1, Y0
+	VMAXPS       Y2, Y0, Y0
+	VMINPS       Y3, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VEXTRACTI128 $1, Y0, X4
+	VPACKSSDW    X4, X0, X0
+	VMOVDQU      X0, (DI)
+	ADDQ         $32, SI
+	ADDQ         $16, DI
+	SUBQ         $8, CX
+	JNZ          qloop
+	VZEROUPPER
+
+qdone:
+	RET
+
+// func fakeQuantAVX2(dst, w *float32, n int, inv, lo, hi float64, sc float32)
+TEXT ·fakeQuantAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dst+0(FP), DI
+	MOVQ         w+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD inv+24(FP), Y1
+	VBROADCASTSD lo+32(FP), Y2
+	VBROADCASTSD hi+40(FP), Y3
+	VBROADCASTSS sc+48(FP), X4
+	VXORPD       Y6, Y6, Y6
+	TESTQ        CX, CX
+	JZ           fqdone
+
+fqloop:
+	VCVTPS2PD  (SI), Y0
+	VCVTPS2PD  16(SI), Y5
+	VMULPD     Y1, Y0, Y0
+	VMULPD     Y1, Y5, Y5
+	VMAXPD     Y2, Y0, Y0
+	VMAXPD     Y2, Y5, Y5
+	VMINPD     Y3, Y0, Y0
+	VMINPD     Y3, Y5, Y5
+	VROUNDPD   $8, Y0, Y0 // to nearest even, no precision exception
+	VROUNDPD   $8, Y5, Y5
+	VADDPD     Y6, Y0, Y0 // −0 + 0 = +0, as the scalar rounding gives
+	VADDPD     Y6, Y5, Y5
+	VCVTPD2PSY Y0, X0
+	VCVTPD2PSY Y5, X5
+	VMULPS     X4, X0, X0
+	VMULPS     X4, X5, X5
+	VMOVUPS    X0, (DI)
+	VMOVUPS    X5, 16(DI)
+	ADDQ       $32, SI
+	ADDQ       $32, DI
+	SUBQ       $8, CX
+	JNZ        fqloop
+	VZEROUPPER
+
+fqdone:
+	RET
+
+// func minMaxAVX2(w *float32, n int) (lo, hi float32)
+TEXT ·minMaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ   w+0(FP), SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0 // lo, starting from 0
+	VXORPS Y1, Y1, Y1 // hi, starting from 0
+
+mmloop:
+	VMOVUPS      (SI), Y2
+	VMINPS       Y2, Y0, Y0
+	VMAXPS       Y2, Y1, Y1
+	ADDQ         $32, SI
+	SUBQ         $8, CX
+	JNZ          mmloop
+	VEXTRACTF128 $1, Y0, X2
+	VMINPS       X2, X0, X0
+	VPERMILPS    $0x4e, X0, X2
+	VMINPS       X2, X0, X0
+	VPERMILPS    $0xb1, X0, X2
+	VMINPS       X2, X0, X0
+	VEXTRACTF128 $1, Y1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0x4e, X1, X2
+	VMAXPS       X2, X1, X1
+	VPERMILPS    $0xb1, X1, X2
+	VMAXPS       X2, X1, X1
+	VZEROUPPER
+	MOVSS        X0, lo+16(FP)
+	MOVSS        X1, hi+20(FP)
+	RET
