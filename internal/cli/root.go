@@ -93,6 +93,12 @@ cross-validation, and tells you which (ensemble of) compressed models to ship.`,
 	root.AddCommand(
 		newVersionCommand(s),
 		newTrainCommand(s, &configFile),
+		newRunCommand(s),
+		newCoordinatorCommand(s, &configFile),
+		newWorkerCommand(s, &configFile),
+		newSubmitCommand(s, &configFile),
+		newStatusCommand(s, &configFile),
+		newCancelCommand(s, &configFile),
 	)
 	return root
 }

@@ -1,0 +1,111 @@
+package configs
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/consort-ml/consort/search"
+)
+
+func TestQuickstartSweepLoads(t *testing.T) {
+	s, err := LoadSweep("quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "quickstart" || s.Data.Source != "digits" || s.Budget.Trials != 40 || !s.ASHA.Enabled {
+		t.Fatalf("loaded %+v", s)
+	}
+	if s.Base.Schedule != "agp" || s.Base.Epochs != 30 || s.Base.Optimizer != "adam" {
+		t.Fatalf("base %+v: file values or defaults lost", s.Base)
+	}
+	space, err := s.Parsed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every sampled assignment maps onto a valid training configuration.
+	tpe := &search.Random{}
+	for i := 0; i < 50; i++ {
+		p, err := tpe.Sample(space, nil, search.NewRand(1, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := space.Check(p); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := ApplyParams(s.Base, p)
+		if err != nil {
+			t.Fatalf("%v: %v", p, err)
+		}
+		if len(cfg.Hidden) < 1 || len(cfg.Hidden) > 2 {
+			t.Fatalf("%v gave hidden %v", p, cfg.Hidden)
+		}
+	}
+	if _, err := s.StudentConfig(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSweepEnvironmentOverrides(t *testing.T) {
+	t.Setenv("CONSORT_BUDGET_TRIALS", "7")
+	t.Setenv("CONSORT_PARALLELISM", "2")
+	s, err := LoadSweep("quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Budget.Trials != 7 || s.Parallelism != 2 {
+		t.Fatalf("budget.trials %d parallelism %d, want 7 and 2 from the environment", s.Budget.Trials, s.Parallelism)
+	}
+}
+
+func TestSweepErrorsAllAtOnce(t *testing.T) {
+	file := writeFile(t, "s.yaml", `
+name: "Bad Name"
+data: {source: digits, folds: 1}
+base: {activation: sigmoid}
+space:
+  sparsity: {type: float, low: 0, high: 1.5}
+  frobs: [1, 2]
+sampler: {name: annealing}
+budget: {trials: 0}
+parallelism: 0
+ensemble: {methods: [magic]}
+`)
+	_, err := LoadSweep(file)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("error %v does not wrap ErrConfig", err)
+	}
+	for _, want := range []string{"name:", "data.folds", "base.activation", "space.sparsity.high", "space.frobs",
+		"sampler.name", "budget", "parallelism", "ensemble.methods[0]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestApplyParamsRejectsForeignValues(t *testing.T) {
+	base := TrainDefaults()
+	_ = base
+	s, err := LoadSweep("quickstart.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []search.Params{
+		{"rm": "-rf /"},
+		{"lr": "fast"},
+		{"bits": 7.0},
+		{"batch": 2.5},
+		{"sparsity": 2.0},
+	} {
+		if _, err := ApplyParams(s.Base, p); !errors.Is(err, ErrConfig) {
+			t.Errorf("%v: error %v", p, err)
+		}
+	}
+	cfg, err := ApplyParams(s.Base, search.Params{"hidden": "32,16", "bits": 8.0, "qat": true, "lr": 0.002})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Bits != 8 || !cfg.QAT || cfg.LR != 0.002 || len(cfg.Hidden) != 2 || cfg.Hidden[0] != 32 {
+		t.Fatalf("applied %+v", cfg)
+	}
+}

@@ -1,0 +1,136 @@
+package local
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/consort-ml/consort/configs"
+	"github.com/consort-ml/consort/coordinator"
+	"github.com/consort-ml/consort/internal/wire"
+	"github.com/consort-ml/consort/search"
+	"github.com/consort-ml/consort/trainer"
+	"github.com/consort-ml/consort/trainer/packed"
+)
+
+// smallSweep is a quick sweep on digits: 6 members, ensembles, a student.
+func smallSweep(t *testing.T, name string) *configs.Sweep {
+	t.Helper()
+	sw := &configs.Sweep{
+		Name: name, Seed: 3, Objective: "accuracy", Parallelism: 3,
+		Data:    configs.SweepData{Source: "digits", Header: "auto", Folds: 3, TestFraction: 0.2, SplitSeed: 1},
+		Base:    trainer.DefaultConfig(),
+		Space:   map[string]any{"lr": map[string]any{"type": "float", "low": 1e-3, "high": 1e-2, "log": true}, "sparsity": []any{0.0, 0.5}, "bits": []any{8, 32}},
+		Sampler: configs.SamplerConfig{Name: "random"},
+		Budget:  configs.Budget{Trials: 6},
+		Ensemble: configs.EnsembleConfig{Enabled: true, Pool: 4, Methods: []string{"average", "caruana"},
+			Distill: true, Student: map[string]any{"hidden": "16", "bits": 8}},
+	}
+	sw.Base.Epochs, sw.Base.FineTune, sw.Base.Hidden = 8, 2, []int{32}
+	if err := sw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return sw
+}
+
+func startCluster(t *testing.T, workers int) *Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts NATS and etcd")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var log *slog.Logger
+	if os.Getenv("CONSORT_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	c, err := Start(ctx, Options{Dir: t.TempDir(), Workers: workers, Concurrency: 1, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func TestSweepEndToEnd(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	sw := smallSweep(t, "e2e")
+	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
+		t.Fatal(err)
+	}
+	if err := coordinator.Submit(ctx, c.Client, sw); err == nil {
+		t.Fatal("submitting the same sweep twice succeeded")
+	}
+	st, err := coordinator.Wait(ctx, c.Client, sw.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != wire.SweepDone {
+		t.Fatalf("sweep ended %s: %s", st.State, st.Error)
+	}
+	s, err := coordinator.Read(ctx, c.Client, sw.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[wire.Kind]int{}
+	for _, r := range s.Records {
+		kinds[r.Kind]++
+		if r.State != wire.TrialDone {
+			t.Errorf("trial %s ended %s: %s", r.ID, r.State, r.Error)
+		}
+		if r.Kind == wire.Member {
+			if r.Metrics == nil || r.Metrics.CVAccuracy < 0.8 || r.Metrics.SizeBytes <= 0 || len(r.Values) != 1 {
+				t.Errorf("member %s: metrics %+v values %v", r.ID, r.Metrics, r.Values)
+			}
+		}
+	}
+	if kinds[wire.Member] != 6 || kinds[wire.Ensemble] == 0 || kinds[wire.Distill] != 1 {
+		t.Fatalf("trials by kind %v: want 6 members, ensembles, 1 student", kinds)
+	}
+	b := st.Best
+	if b == nil || b.Test == nil || b.CV.Mean.Accuracy < 0.85 || b.Student == "" {
+		t.Fatalf("best %+v", b)
+	}
+	js, _ := jetstream.New(c.Conn)
+	store, err := js.ObjectStore(ctx, wire.ArtifactsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := store.GetBytes(ctx, b.Bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(raw)) != b.BundleBytes {
+		t.Fatalf("bundle has %d bytes, status says %d", len(raw), b.BundleBytes)
+	}
+	bundle, err := packed.UnmarshalBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bundle.Members) != len(b.Members) {
+		t.Fatalf("bundle has %d members, the ensemble %d", len(bundle.Members), len(b.Members))
+	}
+	rows := coordinator.Leaderboard(s, "cv")
+	chosen := 0
+	for _, r := range rows {
+		if r.Chosen {
+			chosen++
+			if r.TestAccuracy == nil {
+				t.Error("the chosen ensemble has no test accuracy")
+			}
+		} else if r.TestAccuracy != nil {
+			t.Errorf("%s shows a test accuracy: the test split is for the chosen ensemble only", r.Trial)
+		}
+	}
+	if chosen != 1 || rows[0].Rank != 1 {
+		t.Fatalf("leaderboard: %d chosen rows, first %+v", chosen, rows[0])
+	}
+}
+
+var _ = search.Random{}
