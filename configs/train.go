@@ -38,6 +38,11 @@ type Train struct {
 	JSON bool `json:"json"`
 	// Save writes the packed refit model to this file.
 	Save string `json:"save"`
+	// Out writes a trial directory for `consort ensemble`.
+	Out string `json:"out"`
+	// DistillFrom names a teacher: a packed model or bundle, or a
+	// predictions file of the same data and split.
+	DistillFrom string `json:"distill_from"`
 }
 
 // TrainDefaults returns the viper defaults of every Train key.

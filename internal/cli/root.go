@@ -99,6 +99,8 @@ cross-validation, and tells you which (ensemble of) compressed models to ship.`,
 		newSubmitCommand(s, &configFile),
 		newStatusCommand(s, &configFile),
 		newCancelCommand(s, &configFile),
+		newPredictCommand(s, &configFile),
+		newEnsembleCommand(s),
 	)
 	return root
 }

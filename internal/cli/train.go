@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consort-ml/consort/configs"
+	"github.com/consort-ml/consort/internal/artifact"
 	"github.com/consort-ml/consort/trainer"
 	"github.com/consort-ml/consort/trainer/data"
 	"github.com/consort-ml/consort/trainer/packed"
@@ -98,6 +102,8 @@ This is the single-trial entry point that outside tools can drive (--json).`,
 	f.Int("parallel", 0, "folds trained at once (0: one per core)")
 	f.Bool("json", false, "print one JSON object")
 	f.String("save", "", "write the packed refit model to this file")
+	f.String("out", "", "write a trial directory (trial.json, predictions.bin, model.consort) for 'consort ensemble'")
+	f.String("distill-from", "", "distil from a teacher: a packed model or bundle file, or a predictions.bin of the same data and split")
 	return cmd
 }
 
@@ -140,7 +146,13 @@ func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
 	if par == 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	rep, err := trainer.CrossValidate(ctx, t.Config, train, test, trainer.CVOptions{Folds: t.Folds, SplitSeed: t.SplitSeed, Parallel: par, Refit: true})
+	opt := trainer.CVOptions{Folds: t.Folds, SplitSeed: t.SplitSeed, Parallel: par, Refit: true}
+	if t.DistillFrom != "" {
+		if opt.Teacher, err = teacherProbs(t.DistillFrom, train); err != nil {
+			return usageError(err)
+		}
+	}
+	rep, err := trainer.CrossValidate(ctx, t.Config, train, test, opt)
 	if err != nil {
 		return err
 	}
@@ -151,6 +163,13 @@ func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
 		}
 		res.Saved = t.Save
 	}
+	if t.Out != "" {
+		tr := &artifact.Trial{ID: filepath.Base(filepath.Clean(t.Out)), Dataset: rep.Dataset, SplitSeed: t.SplitSeed, Folds: t.Folds,
+			Config: rep.Config, CVAccuracy: rep.Accuracy.Mean, CVAccuracyStd: rep.Accuracy.Std, FoldAccuracy: res.Folds, Size: res.Size}
+		if err := artifact.SaveTrial(t.Out, tr, trainer.PredictionsOf(rep), rep.Packed); err != nil {
+			return err
+		}
+	}
 	if t.JSON {
 		return json.NewEncoder(s.out).Encode(res)
 	}
@@ -158,7 +177,67 @@ func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
 	if res.Saved != "" {
 		fmt.Fprintf(s.out, "saved    %s (%d bytes)\n", res.Saved, res.Size.Bytes)
 	}
+	if t.Out != "" {
+		fmt.Fprintf(s.out, "trial    %s (combine trials with: consort ensemble %s …)\n", t.Out, t.Out)
+	}
+	if t.DistillFrom != "" {
+		fmt.Fprintf(s.out, "note     distilled from %s; if that teacher was trained on these samples, the CV scores above are optimistic\n", t.DistillFrom)
+	}
 	return nil
+}
+
+// teacherProbs returns a teacher's class probabilities for the training
+// samples: a packed model or bundle run on them, or a predictions file's
+// out-of-fold probabilities (same data and split seed).
+func teacherProbs(path string, train *data.Dataset) ([]float32, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--distill-from: %w", err)
+	}
+	c := train.NumClasses()
+	if p, err := trainer.UnmarshalPredictions(raw); err == nil {
+		if !slices.Equal(p.Labels, train.Y) || !slices.Equal(p.Classes, train.Classes) {
+			return nil, fmt.Errorf("--distill-from %s: its predictions are for other samples (same data and --split-seed?)", path)
+		}
+		return p.OOF, nil
+	}
+	m, err := packed.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--distill-from %s: neither a packed model or bundle nor a predictions file: %w", path, err)
+	}
+	if m.Inputs() != train.D {
+		return nil, fmt.Errorf("--distill-from %s: the teacher takes %d features, the data has %d", path, m.Inputs(), train.D)
+	}
+	// Map the teacher's classes onto the data's by name.
+	labels := m.Labels()
+	col := make([]int, c)
+	for k, name := range train.Classes {
+		col[k] = slices.Index(labels, name)
+		if col[k] < 0 {
+			return nil, fmt.Errorf("--distill-from %s: the teacher has no class %q (it has %v)", path, name, labels)
+		}
+	}
+	out := make([]float32, train.N*len(labels))
+	if err := m.Proba(out, train.X, train.N); err != nil {
+		return nil, fmt.Errorf("--distill-from %s: %w", path, err)
+	}
+	probs := make([]float32, train.N*c)
+	for i := 0; i < train.N; i++ {
+		var sum float32
+		for k := 0; k < c; k++ {
+			v := out[i*len(labels)+col[k]]
+			probs[i*c+k] = v
+			sum += v
+		}
+		for k := 0; k < c; k++ {
+			if sum > 0 {
+				probs[i*c+k] /= sum
+			} else {
+				probs[i*c+k] = 1 / float32(c)
+			}
+		}
+	}
+	return probs, nil
 }
 
 // trainResult is the --json output of consort train.

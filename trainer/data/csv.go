@@ -77,6 +77,10 @@ type CSVOptions struct {
 	Drop []string
 	// Comma is the field separator; zero means ','.
 	Comma rune
+	// Unlabeled reads a file without a label column — features to predict
+	// on: every column not dropped is a feature. The dataset then has one
+	// class named "" and every label is 0.
+	Unlabeled bool
 }
 
 // LoadCSV reads the CSV file at path (gunzipped transparently when it is
@@ -201,6 +205,9 @@ func (p *csvParser) parse(opt CSVOptions) (*Dataset, error) {
 	}
 
 	classes, remap := classNames(p.raw)
+	if p.labelCol < 0 {
+		classes, remap = []string{""}, []int32{0}
+	}
 	for i, id := range p.y {
 		p.y[i] = remap[id]
 	}
@@ -236,9 +243,12 @@ func (p *csvParser) detectHeader(opt CSVOptions, names []string) (bool, error) {
 	}
 	// Only column numbers: resolve them without a header and look for a
 	// non-numeric feature field.
-	label, err := p.column(opt.Label, "label", names, false)
-	if err != nil {
-		return false, err
+	label := -1
+	if !opt.Unlabeled {
+		var err error
+		if label, err = p.column(opt.Label, "label", names, false); err != nil {
+			return false, err
+		}
 	}
 	drop := map[int]bool{}
 	for _, s := range opt.Drop {
@@ -262,9 +272,12 @@ func (p *csvParser) detectHeader(opt CSVOptions, names []string) (bool, error) {
 // resolveColumns sets labelCol and featCols.
 func (p *csvParser) resolveColumns(opt CSVOptions, names []string) error {
 	header := p.header != nil
-	label, err := p.column(opt.Label, "label", names, header)
-	if err != nil {
-		return err
+	label := -1
+	if !opt.Unlabeled {
+		var err error
+		if label, err = p.column(opt.Label, "label", names, header); err != nil {
+			return err
+		}
 	}
 	p.labelCol = label
 	drop := make([]bool, p.ncol)
@@ -370,6 +383,10 @@ func (p *csvParser) row(rec []string) error {
 			err = fmt.Errorf("%q is not a finite number", s)
 		}
 		return p.fieldError(j, err)
+	}
+	if p.labelCol < 0 {
+		p.y = append(p.y, 0)
+		return nil
 	}
 	s := strings.TrimSpace(rec[p.labelCol])
 	if s == "" {
