@@ -131,4 +131,3 @@ func runPredict(s *streams, o *predictOptions) error {
 	}
 	return w.Flush()
 }
-
