@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -50,7 +51,16 @@ type Row struct {
 	Pareto bool `json:"pareto"`
 	// Members lists an ensemble's members.
 	Members []string `json:"members,omitempty"`
+	// Caveat warns about a number that is not an honest estimate; empty
+	// means none. The student's is set: it learned from the chosen
+	// ensemble's probabilities, whose members trained on every fold, so
+	// its CV accuracy is optimistic. Rows with a caveat are never Tied
+	// nor Pareto.
+	Caveat string `json:"caveat,omitempty"`
 }
+
+// studentCaveat is the Caveat of the distilled student's row.
+const studentCaveat = "teacher saw all folds: CV optimistic"
 
 // Leaderboard ranks a sweep's finished members, ensembles and student.
 // sortBy is "cv" (accuracy, the default), "size" or "latency".
@@ -84,6 +94,7 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 				Sparsity: m.Sparsity, Bits: m.Bits, SizeBytes: m.SizeBytes, LatencyUS: m.LatencyUS, Status: string(r.State)}
 			if r.Kind == wire.Distill {
 				row.Kind = "student"
+				row.Caveat = studentCaveat
 			}
 			rows = append(rows, row)
 		case r.Kind == wire.Ensemble && r.EnsembleMetrics != nil:
@@ -119,13 +130,14 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 		rows[i].CILow, rows[i].CIHigh = interval(rows[i].Folds, rows[i].CVAccuracy)
 	}
 	markPareto(rows)
-	slices.SortStableFunc(rows, func(a, b Row) int {
+	// A total order (trial ids are unique), so an unstable sort will do.
+	slices.SortFunc(rows, func(a, b Row) int {
 		return cmp.Or(-cmp.Compare(a.CVAccuracy, b.CVAccuracy), cmp.Compare(a.SizeBytes, b.SizeBytes), cmp.Compare(a.Trial, b.Trial))
 	})
-	if len(rows) > 0 {
-		best := rows[0]
+	// Ties are judged against the best honest row.
+	if b := slices.IndexFunc(rows, func(r Row) bool { return r.Caveat == "" }); b >= 0 {
 		for i := range rows {
-			rows[i].Tied = i == 0 || tied(best.Folds, rows[i].Folds)
+			rows[i].Tied = rows[i].Caveat == "" && (i == b || tied(rows[b].Folds, rows[i].Folds))
 		}
 	}
 	switch sortBy {
@@ -190,7 +202,7 @@ func interval(folds []float64, mean float64) (float64, float64) {
 		ss += (f - mean) * (f - mean)
 	}
 	sd := math.Sqrt(ss / float64(k-1))
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.975)
+	t := tQuantile(0.975, k-1)
 	h := t * sd / math.Sqrt(float64(k))
 	return mean - h, mean + h
 }
@@ -221,19 +233,54 @@ func tied(a, b []float64) bool {
 		return false
 	}
 	t := mean / (sd / math.Sqrt(float64(k)))
-	return t < distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(k - 1)}.Quantile(0.95)
+	return t < tQuantile(0.95, k-1)
 }
 
-// markPareto marks rows not dominated in (accuracy ↑, size ↓).
+// tQuantiles caches Student-t quantiles by (p, degrees of freedom): the
+// inverse incomplete beta behind them dominated the leaderboard's time
+// (two per row), and a sweep has a single fold count.
+var tQuantiles sync.Map // tKey → float64
+
+type tKey struct {
+	p  float64
+	nu int
+}
+
+// tQuantile returns the p-quantile of Student's t with nu degrees of
+// freedom.
+func tQuantile(p float64, nu int) float64 {
+	if q, ok := tQuantiles.Load(tKey{p, nu}); ok {
+		return q.(float64)
+	}
+	q := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(nu)}.Quantile(p)
+	tQuantiles.Store(tKey{p, nu}, q)
+	return q
+}
+
+// markPareto marks the honest rows (no Caveat) not dominated by another
+// honest row in (accuracy ↑, size ↓): a row is dominated by one at least
+// as accurate and at most as big, better in one of the two. It sorts by
+// size, so it takes O(n log n) rather than comparing every pair.
 func markPareto(rows []Row) {
+	idx := make([]int, 0, len(rows))
 	for i := range rows {
-		rows[i].Pareto = true
-		for j := range rows {
-			a, b := rows[j], rows[i]
-			if a.CVAccuracy >= b.CVAccuracy && a.SizeBytes <= b.SizeBytes && (a.CVAccuracy > b.CVAccuracy || a.SizeBytes < b.SizeBytes) {
-				rows[i].Pareto = false
-				break
-			}
+		rows[i].Pareto = false
+		if rows[i].Caveat == "" {
+			idx = append(idx, i)
 		}
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		return cmp.Or(cmp.Compare(rows[a].SizeBytes, rows[b].SizeBytes), -cmp.Compare(rows[a].CVAccuracy, rows[b].CVAccuracy))
+	})
+	// smaller is the best accuracy among strictly smaller rows.
+	smaller := math.Inf(-1)
+	for g := 0; g < len(idx); {
+		size, top := rows[idx[g]].SizeBytes, rows[idx[g]].CVAccuracy
+		e := g
+		for ; e < len(idx) && rows[idx[e]].SizeBytes == size; e++ {
+			rows[idx[e]].Pareto = rows[idx[e]].CVAccuracy == top && top > smaller
+		}
+		smaller = max(smaller, top)
+		g = e
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 
 	"github.com/consort-ml/consort/configs"
+	"github.com/consort-ml/consort/internal/bus"
 	"github.com/consort-ml/consort/internal/wire"
 	"github.com/consort-ml/consort/search"
 )
@@ -78,8 +79,8 @@ type Worker struct {
 	mu    sync.Mutex
 	specs map[string]*sweepSpec // by sweep name
 
-	maxDeliver int
-	ackWait    time.Duration
+	maxAttempts int
+	ackWait     time.Duration
 }
 
 // sweepSpec is a sweep as stored in etcd, parsed.
@@ -140,7 +141,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: consumer info: %w", err)
 	}
-	w.maxDeliver, w.ackWait = info.Config.MaxDeliver, info.Config.AckWait
+	w.maxAttempts, w.ackWait = bus.MaxAttempts(info), info.Config.AckWait
 
 	regCtx, stopReg := context.WithCancel(context.WithoutCancel(ctx))
 	regDone := make(chan struct{})
@@ -275,7 +276,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Term()
 		return
 	}
-	if w.maxDeliver > 0 && attempt >= w.maxDeliver {
+	if attempt > w.maxAttempts {
 		w.stats.Failed.Add(1)
 		w.report(ctx, t, attempt, wire.Failed, fmt.Sprintf("gave up after %d attempts", attempt-1), nil)
 		log.Warn("trial failed: attempts exhausted")

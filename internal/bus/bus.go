@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -197,8 +198,8 @@ type Topology struct {
 	// AckWait is how long a trial may go without an (in-progress) ack
 	// before JetStream redelivers it. Zero means 30s.
 	AckWait time.Duration
-	// MaxAttempts is how many times a trial is tried; JetStream delivers
-	// it once more so that a worker can mark it failed. Zero means 5.
+	// MaxAttempts is how many times a trial is tried; the delivery after
+	// that marks it failed. Zero means 5.
 	MaxAttempts int
 	// Replicas of streams and buckets (1 on one server, 3 on a cluster).
 	// Zero means 1.
@@ -216,6 +217,19 @@ func (t Topology) normal() Topology {
 		t.Replicas = 1
 	}
 	return t
+}
+
+// MaxAttemptsKey names the workers' consumer metadata entry holding the
+// number of attempts a trial gets.
+const MaxAttemptsKey = "consort_max_attempts"
+
+// MaxAttempts reads the attempts cap from the workers' consumer metadata.
+func MaxAttempts(info *jetstream.ConsumerInfo) int {
+	n, err := strconv.Atoi(info.Config.Metadata[MaxAttemptsKey])
+	if err != nil || n < 1 {
+		return 5
+	}
+	return n
 }
 
 // Setup creates or updates the streams, consumers and the artifact bucket
@@ -249,13 +263,18 @@ func Setup(ctx context.Context, js jetstream.JetStream, t Topology) error {
 		return fmt.Errorf("bus: stream %s: %w", wire.ResultsStream, err)
 	}
 	if _, err := js.CreateOrUpdateConsumer(ctx, wire.TrialsStream, jetstream.ConsumerConfig{
-		Durable:       wire.WorkersConsumer,
-		Description:   "all consort workers share this pull consumer",
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       t.AckWait,
-		MaxDeliver:    t.MaxAttempts + 1,
+		Durable:     wire.WorkersConsumer,
+		Description: "all consort workers share this pull consumer",
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     t.AckWait,
+		// Deliveries are unlimited so that no trial can be stranded (a
+		// worker killed during a capped last delivery would leave it
+		// neither redelivered nor failed); the worker that receives
+		// delivery MaxAttempts+1 marks the trial failed instead.
+		MaxDeliver:    -1,
 		MaxAckPending: 100000,
 		FilterSubject: wire.TrialsSubjects,
+		Metadata:      map[string]string{MaxAttemptsKey: strconv.Itoa(t.MaxAttempts)},
 	}); err != nil {
 		return fmt.Errorf("bus: consumer %s: %w", wire.WorkersConsumer, err)
 	}

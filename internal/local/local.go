@@ -52,10 +52,12 @@ type Cluster struct {
 	Coordinator *coordinator.Coordinator
 	Workers     []*worker.Worker
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	conns  []func()
-	once   sync.Once
+	cancel    context.CancelFunc
+	stopCoord context.CancelFunc
+	coordDone chan struct{}
+	wg        sync.WaitGroup
+	conns     []func()
+	once      sync.Once
 }
 
 // Start brings up the servers, a coordinator and the workers.
@@ -110,8 +112,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if c.Coordinator, err = coordinator.New(coordinator.Config{ID: "local-coordinator", Topology: o.Topology, Logger: o.Logger}, nc, ec); err != nil {
 		return nil, err
 	}
+	cctx, stopCoord := context.WithCancel(run)
+	c.stopCoord, c.coordDone = stopCoord, make(chan struct{})
 	c.wg.Add(1)
-	go func() { defer c.wg.Done(); c.Coordinator.Run(run) }()
+	go func() { defer c.wg.Done(); defer close(c.coordDone); c.Coordinator.Run(cctx) }()
 	// Workers need the topology the coordinator sets up when it leads.
 	if err := c.waitTopology(ctx); err != nil {
 		return nil, err
@@ -153,6 +157,12 @@ func (c *Cluster) waitTopology(ctx context.Context) error {
 		}
 	}
 	return errors.New("local: the coordinator did not take the lead within 30s")
+}
+
+// stopCoordinator stops the coordinator alone (tests of failover).
+func (c *Cluster) stopCoordinator() {
+	c.stopCoord()
+	<-c.coordDone
 }
 
 // Close stops the workers (draining), the coordinator and the servers.
