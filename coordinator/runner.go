@@ -47,6 +47,12 @@ type runner struct {
 	order []*wire.TrialRecord
 	seq   int
 	count map[wire.Kind]int
+	// open counts the trials of each kind that have not ended; hist is the
+	// member history the sampler sees, kept in step with the records
+	// (histAt: a member's index in it).
+	open   map[wire.Kind]int
+	hist   []search.Trial
+	histAt map[string]int
 
 	dirty     map[string]bool
 	toPublish []*wire.TrialRecord
@@ -66,6 +72,8 @@ func newRunner(c *Coordinator, w *writer, store jetstream.ObjectStore, name stri
 		recs:      map[string]*wire.TrialRecord{},
 		revs:      map[string]int64{},
 		count:     map[wire.Kind]int{},
+		open:      map[wire.Kind]int{},
+		histAt:    map[string]int{},
 		dirty:     map[string]bool{},
 	}
 }
@@ -197,6 +205,9 @@ func (r *runner) load(ctx context.Context) error {
 		r.count[rec.Kind]++
 	}
 	slices.SortFunc(r.order, func(a, b *wire.TrialRecord) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, rec := range r.order {
+		r.track(rec)
+	}
 	if r.sweep.Objective == "ensemble_gain" {
 		r.gain = &gainState{}
 	}
@@ -249,39 +260,50 @@ func (r *runner) configure() {
 	}
 }
 
-// history returns the member trials as the sampler and ASHA see them.
-func (r *runner) history() []search.Trial {
-	h := make([]search.Trial, 0, len(r.order))
-	for _, rec := range r.order {
-		if rec.Kind != wire.Member {
-			continue
-		}
-		t := search.Trial{ID: rec.ID, Params: rec.Params, Rung: rec.Rung, Parent: rec.Parent, Values: rec.Values}
-		switch rec.State {
-		case wire.Queued:
-			t.State = search.Pending
-		case wire.Running:
-			t.State = search.Running
-		case wire.TrialDone:
-			t.State = search.Complete
-		default:
-			t.State = search.Failed
-		}
-		h = append(h, t)
+// track adds a new record to the open counts and the member history.
+func (r *runner) track(rec *wire.TrialRecord) {
+	if !rec.State.Final() {
+		r.open[rec.Kind]++
 	}
-	return h
+	if rec.Kind == wire.Member {
+		r.histAt[rec.ID] = len(r.hist)
+		r.hist = append(r.hist, searchTrial(rec))
+	}
 }
 
-// inflight counts the trials of kind that have not ended.
-func (r *runner) inflight(kind wire.Kind) int {
-	n := 0
-	for _, rec := range r.order {
-		if rec.Kind == kind && !rec.State.Final() {
-			n++
-		}
+// changed updates the open counts and the history after rec's state went
+// from prev to its current one.
+func (r *runner) changed(rec *wire.TrialRecord, prev wire.TrialState) {
+	if !prev.Final() && rec.State.Final() {
+		r.open[rec.Kind]--
 	}
-	return n
+	if i, ok := r.histAt[rec.ID]; ok {
+		r.hist[i] = searchTrial(rec)
+	}
 }
+
+// searchTrial is a member record as the sampler and ASHA see it.
+func searchTrial(rec *wire.TrialRecord) search.Trial {
+	t := search.Trial{ID: rec.ID, Params: rec.Params, Rung: rec.Rung, Parent: rec.Parent, Values: rec.Values}
+	switch rec.State {
+	case wire.Queued:
+		t.State = search.Pending
+	case wire.Running:
+		t.State = search.Running
+	case wire.TrialDone:
+		t.State = search.Complete
+	default:
+		t.State = search.Failed
+	}
+	return t
+}
+
+// history returns the member trials as the sampler and ASHA see them, in
+// creation order. Callers must not modify it.
+func (r *runner) history() []search.Trial { return r.hist }
+
+// inflight counts the trials of kind that have not ended.
+func (r *runner) inflight(kind wire.Kind) int { return r.open[kind] }
 
 // advance moves the sweep on: cancel, create trials, change stage.
 func (r *runner) advance(ctx context.Context) error {
@@ -315,7 +337,9 @@ func (r *runner) stopAll(st wire.SweepState, why string) {
 	now := time.Now().UTC()
 	for _, rec := range r.order {
 		if !rec.State.Final() {
+			prev := rec.State
 			rec.State, rec.Error, rec.FinishedAt = wire.Stopped, why, now
+			r.changed(rec, prev)
 			r.dirty[rec.ID] = true
 		}
 	}
@@ -393,6 +417,7 @@ func (r *runner) createMembers() {
 		}
 		rec := r.newRecord(wire.Member)
 		rec.Params, rec.Epochs, rec.Rung, rec.Parent, rec.Seed = params, epochs, rng, parent, seed
+		r.changed(rec, rec.State)
 	}
 }
 
@@ -407,6 +432,7 @@ func (r *runner) newRecord(kind wire.Kind) *wire.TrialRecord {
 		State: wire.Queued, QueuedAt: time.Now().UTC()}
 	r.recs[rec.ID] = rec
 	r.order = append(r.order, rec)
+	r.track(rec)
 	r.dirty[rec.ID] = true
 	r.toPublish = append(r.toPublish, rec)
 	return rec
@@ -427,6 +453,8 @@ func (r *runner) apply(d delivery) {
 		}
 		return
 	}
+	prev := rec.State
+	defer r.changed(rec, prev)
 	rec.Attempts = max(rec.Attempts, res.Attempt)
 	rec.Worker = res.Worker
 	switch res.Status {

@@ -299,7 +299,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		}
 		return
 	}
-	w.report(ctx, t, attempt, wire.Started, "", nil)
+	w.started(t, attempt)
 	w.stats.Running.Add(1)
 	hbCtx, stopHB := context.WithCancel(ctx)
 	go w.heartbeat(hbCtx, msg)
@@ -360,6 +360,22 @@ func (w *Worker) heartbeat(ctx context.Context, msg jetstream.Msg) {
 // store returns the artifact object store.
 func (w *Worker) store(ctx context.Context) (jetstream.ObjectStore, error) {
 	return w.js.ObjectStore(ctx, wire.ArtifactsBucket)
+}
+
+// started announces an attempt without waiting for JetStream's ack: it
+// only updates the trial's state, and it is published on the same
+// connection before the outcome, so it cannot overtake it.
+func (w *Worker) started(t *wire.Trial, attempt int) {
+	r := &wire.Result{V: wire.Version, Sweep: t.Sweep, ID: t.ID, Kind: t.Kind, Status: wire.Started, Worker: w.cfg.ID,
+		Attempt: attempt, Time: time.Now().UTC()}
+	b, err := wire.Encode(r)
+	if err != nil {
+		return
+	}
+	id := fmt.Sprintf("%s/%s/%d/%s", t.Sweep, t.ID, attempt, wire.Started)
+	if _, err := w.js.PublishAsync(wire.ResultSubject(t.Sweep), b, jetstream.WithMsgID(id)); err != nil {
+		w.log.Debug("announcing a start failed", "trial", t.ID, "err", err)
+	}
 }
 
 // report publishes a result and waits for JetStream to store it.

@@ -18,7 +18,9 @@ import (
 )
 
 // smallSweep is a quick sweep on digits: 6 members, ensembles, a student.
-func smallSweep(t *testing.T, name string) *configs.Sweep {
+func smallSweep(t *testing.T, name string) *configs.Sweep { return smallSweepB(t, name) }
+
+func smallSweepB(t testing.TB, name string) *configs.Sweep {
 	t.Helper()
 	sw := &configs.Sweep{
 		Name: name, Seed: 3, Objective: "accuracy", Parallelism: 3,
