@@ -289,4 +289,3 @@ func tail(b []byte, n int) string {
 	}
 	return string(bytes.TrimSpace(b))
 }
-
