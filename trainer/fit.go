@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
+	"github.com/consort-ml/consort/internal/vec"
 	"github.com/consort-ml/consort/trainer/packed"
 )
 
@@ -170,14 +171,7 @@ func (f *fitter) gradient(m int, distill bool) float64 {
 		blas32.Gemm(blas.Trans, blas.NoTrans, 1, dl,
 			blas32.General{Rows: m, Cols: l.In, Stride: l.In, Data: f.acts[li][:m*l.In]},
 			0, blas32.General{Rows: l.Out, Cols: l.In, Stride: l.In, Data: f.gW[li]})
-		gb := f.gB[li]
-		clear(gb)
-		for r := 0; r < m; r++ {
-			row := dl.Data[r*l.Out : (r+1)*l.Out]
-			for j, v := range row {
-				gb[j] += v
-			}
-		}
+		vec.SumRows(f.gB[li], dl.Data)
 		if li > 0 {
 			prev := f.deltas[li-1][:m*l.In]
 			blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, dl,
@@ -192,19 +186,11 @@ func (f *fitter) gradient(m int, distill bool) float64 {
 // actGrad multiplies the gradient g by the activation's derivative, given
 // the activation's output a.
 func actGrad(g, a []float32, act Activation) {
-	a = a[:len(g)]
 	if act == ReLU {
-		// ReLU outputs are +0 or positive: keep g where a's bits are
-		// non-zero, without a branch.
-		for i, v := range a {
-			keep := uint32(-int32(math.Float32bits(v)) >> 31)
-			g[i] = math.Float32frombits(math.Float32bits(g[i]) & keep)
-		}
+		vec.ReLUGrad(g, a[:len(g)])
 		return
 	}
-	for i, v := range a {
-		g[i] *= 1 - v*v
-	}
+	vec.TanhGrad(g, a[:len(g)])
 }
 
 // update applies one optimizer step. Masked weights get a zero gradient,
@@ -222,43 +208,16 @@ func (f *fitter) update(lr float64) {
 		rbc2 := float32(1 / math.Sqrt(bc2))
 		for li := range f.net.Layers {
 			l := &f.net.Layers[li]
-			adam(l.W, f.gW[li], f.m1W[li], f.m2W[li], l.Mask, l2, step, rbc2, b1, b2, eps)
-			adam(l.B, f.gB[li], f.m1B[li], f.m2B[li], l.BMask, 0, step, rbc2, b1, b2, eps)
+			vec.Adam(l.W, f.gW[li], f.m1W[li], f.m2W[li], l.Mask, l2, step, rbc2, b1, b2, eps)
+			vec.Adam(l.B, f.gB[li], f.m1B[li], f.m2B[li], l.BMask, 0, step, rbc2, b1, b2, eps)
 		}
 		return
 	}
 	mu := float32(cfg.Momentum)
 	for li := range f.net.Layers {
 		l := &f.net.Layers[li]
-		sgd(l.W, f.gW[li], f.m1W[li], l.Mask, l2, float32(lr), mu)
-		sgd(l.B, f.gB[li], f.m1B[li], l.BMask, 0, float32(lr), mu)
-	}
-}
-
-func adam(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
-	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	for i := range w {
-		gi := g[i] + l2*w[i]
-		if mask != nil {
-			gi *= mask[i]
-		}
-		mi := b1*m[i] + (1-b1)*gi
-		vi := b2*v[i] + (1-b2)*gi*gi
-		m[i], v[i] = mi, vi
-		w[i] -= step * mi / (float32(math.Sqrt(float64(vi)))*rbc2 + eps)
-	}
-}
-
-func sgd(w, g, vel, mask []float32, l2, lr, mu float32) {
-	g, vel = g[:len(w)], vel[:len(w)]
-	for i := range w {
-		gi := g[i] + l2*w[i]
-		if mask != nil {
-			gi *= mask[i]
-		}
-		vi := mu*vel[i] + gi
-		vel[i] = vi
-		w[i] -= lr * vi
+		vec.SGD(l.W, f.gW[li], f.m1W[li], l.Mask, l2, float32(lr), mu)
+		vec.SGD(l.B, f.gB[li], f.m1B[li], l.BMask, 0, float32(lr), mu)
 	}
 }
 

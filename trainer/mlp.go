@@ -7,6 +7,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/consort-ml/consort/internal/vec"
 )
 
 // Activation is a hidden-layer non-linearity.
@@ -175,34 +177,18 @@ func denseForward(in, out []float32, rows int, l *Layer, w []float32, act Activa
 	biasAct(out[:rows*l.Out], l.B, act, last)
 }
 
-// biasAct adds b to every row of z and applies the activation in place.
+// biasAct adds b to every row of z and applies the activation in place
+// (SIMD kernels from package vec).
 func biasAct(z, b []float32, act Activation, linear bool) {
-	n := len(b)
-	for r := 0; r+n <= len(z); r += n {
-		row := z[r : r+n : r+n]
-		switch {
-		case linear:
-			b := b[:len(row)]
-			for j := range row {
-				row[j] += b[j]
-			}
-		case act == ReLU:
-			b := b[:len(row)]
-			for j := range row {
-				// max(v, 0) without a branch: clear v when its sign bit is
-				// set (a data-dependent branch mispredicts half the time).
-				u := math.Float32bits(row[j] + b[j])
-				row[j] = math.Float32frombits(u &^ uint32(int32(u)>>31))
-			}
-		default:
-			for j := range row {
-				row[j] = tanh32(row[j] + b[j])
-			}
-		}
+	switch {
+	case linear:
+		vec.BiasAdd(z, b)
+	case act == ReLU:
+		vec.BiasReLU(z, b)
+	default:
+		vec.BiasTanh(z, b)
 	}
 }
-
-func tanh32(x float32) float32 { return float32(math.Tanh(float64(x))) }
 
 // softmaxRows turns each row of logits (width c) into probabilities in place.
 func softmaxRows(z []float32, c int) {
