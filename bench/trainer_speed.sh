@@ -13,19 +13,23 @@ go build -o bin/consort ./cmd/consort
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
+# Every peer runs on one core, the same one, one after another.
+CORE=${CORE:-0}
+pin() { taskset -c "$CORE" "$@"; }
+
 consort_speed() { # task data hidden batch epochs
-  GOMAXPROCS=1 OPENBLAS_NUM_THREADS=1 bin/consort train --data "$2" --hidden "$3" --batch "$4" --epochs "$5" \
+  GOMAXPROCS=1 pin bin/consort train --data "$2" --hidden "$3" --batch "$4" --epochs "$5" \
     --folds 0 --test-fraction 0 --parallel 1 --json |
     "$PY" -c "import json,sys; r=json.load(sys.stdin); print(json.dumps({'peer':'consort','task':'$1','samples_per_s':r['train_samples_per_s']}))"
 }
 
 for i in $(seq "$RUNS"); do
   consort_speed digits digits 64,32 32 20 >>"$out"
-  taskset -c 0 "$PY" bench/peers.py torch-speed digits 20 >>"$out"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 "$PY" bench/peers.py sklearn-speed digits 20 >>"$out"
+  pin "$PY" bench/peers.py torch-speed digits 20 >>"$out"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 pin "$PY" bench/peers.py sklearn-speed digits 20 >>"$out"
   consort_speed fashion "$FM" 256,128 128 2 >>"$out"
-  taskset -c 0 "$PY" bench/peers.py torch-speed fashion 2 >>"$out"
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 "$PY" bench/peers.py sklearn-speed fashion 2 >>"$out"
+  pin "$PY" bench/peers.py torch-speed fashion 2 >>"$out"
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 pin "$PY" bench/peers.py sklearn-speed fashion 2 >>"$out"
 done
 
 "$PY" - "$out" <<'PYEOF'
