@@ -212,13 +212,28 @@ func (d *decoder) f32s(n int, what string, positive, nonzero bool) ([]float32, e
 	return out, nil
 }
 
+// layerPending is what the plain part of a layer record leaves for the
+// range-coded stream.
+type layerPending struct {
+	gridScales bool
+	top        float32 // largest scale (grid scales)
+	gridBias   bool
+	biasExp    int
+	coded      bool
+	nnz        int
+	order      uint
+	lo, hi     int32 // code range
+}
+
+func (p *layerPending) inStream() bool { return p.gridScales || p.gridBias || p.coded }
+
 // model reads a model body.
 func (d *decoder) model() (*Model, error) {
 	nl, err := d.count("layer count", 1, MaxLayers, true)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.charge(int64(nl+1)*8+int64(nl)*int64(192), "layers"); err != nil {
+	if err := d.charge(int64(nl+1)*8+int64(nl)*int64(256), "layers"); err != nil {
 		return nil, err
 	}
 	widths := make([]int, nl+1)
@@ -239,29 +254,135 @@ func (d *decoder) model() (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if flags&^flagStandard != 0 {
+	if flags&^(flagStandard|flagGridStd) != 0 || flags == flagGridStd {
 		return nil, d.corrupt("model flags", "unknown flags %#02x", flags)
-	}
-	if flags&flagStandard != 0 {
-		if m.Mean, err = d.f32s(widths[0], "standardisation mean", false, false); err != nil {
-			return nil, err
-		}
-		if m.Scale, err = d.f32s(widths[0], "standardisation scale", false, true); err != nil {
-			return nil, err
-		}
 	}
 	if m.Classes, err = d.labels(widths[nl]); err != nil {
 		return nil, err
 	}
-	for li := range m.Layers {
-		if err := d.layer(&m.Layers[li], li, widths[li], widths[li+1]); err != nil {
+	var stdTop float32
+	if flags&flagGridStd != 0 {
+		top, err := d.f32s(1, "standardisation scale maximum", true, false)
+		if err != nil {
 			return nil, err
+		}
+		stdTop = top[0]
+	}
+	pend := make([]layerPending, nl)
+	stream := flags&flagGridStd != 0
+	for li := range m.Layers {
+		if err := d.layer(&m.Layers[li], &pend[li], li, widths[li], widths[li+1]); err != nil {
+			return nil, err
+		}
+		stream = stream || pend[li].inStream()
+	}
+	if flags&flagGridStd != 0 && m.Layers[0].Scheme.Width() > 8 {
+		return nil, d.corrupt("model flags", "compact standardisation with a %d-bit first layer", m.Layers[0].Scheme.Width())
+	}
+	var live []bool
+	if flags&flagStandard != 0 {
+		if err := d.charge(int64(widths[0])*9, "standardisation"); err != nil {
+			return nil, err
+		}
+		m.Mean, m.Scale = make([]float32, widths[0]), make([]float32, widths[0])
+		for i := range m.Scale {
+			m.Scale[i] = 1
+		}
+	}
+	if stream {
+		rc := newDecoder(d.b[d.off:])
+		for li := range m.Layers {
+			if err := d.layerStream(&rc, &m.Layers[li], &pend[li], li); err != nil {
+				return nil, err
+			}
+		}
+		if flags&flagStandard != 0 {
+			live = m.Layers[0].liveInputs(nil)
+		}
+		if flags&flagGridStd != 0 {
+			if err := d.stdStream(&rc, m, live, stdTop); err != nil {
+				return nil, err
+			}
+		}
+		if rc.over {
+			return nil, d.truncated("range-coded stream", int64(rc.pos))
+		}
+		if !rc.finished() {
+			return nil, d.corrupt("range-coded stream", "does not end where a flush ends")
+		}
+		d.off += rc.pos
+	}
+	if flags&flagStandard != 0 && flags&flagGridStd == 0 {
+		if live == nil {
+			live = m.Layers[0].liveInputs(nil)
+		}
+		var n int
+		for _, ok := range live {
+			n += b2i(ok)
+		}
+		if int64(n)*8 > int64(d.left()) {
+			return nil, d.truncated("standardisation", int64(n)*8)
+		}
+		mean, err := d.f32s(n, "standardisation mean", false, false)
+		if err != nil {
+			return nil, err
+		}
+		scale, err := d.f32s(n, "standardisation scale", false, true)
+		if err != nil {
+			return nil, err
+		}
+		for i, k := 0, 0; i < len(live); i++ {
+			if live[i] {
+				m.Mean[i], m.Scale[i] = mean[k], scale[k]
+				k++
+			}
 		}
 	}
 	if err := m.Validate(); err != nil { // every check above should have caught it
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return m, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// stdStream decodes the compact standardisation of the live inputs.
+func (d *decoder) stdStream(rc *rcDecoder, m *Model, live []bool, top float32) error {
+	const what = "range-coded stream: standardisation"
+	var ks egModel
+	var cs intModel
+	ks.reset()
+	cs.reset()
+	minK := gridMaxK + 1
+	for i, ok := range live {
+		if !ok {
+			continue
+		}
+		k, ok1 := ks.decode(rc, 0)
+		c, ok2 := cs.decode(rc, maxMeanCode)
+		if rc.over {
+			return d.truncated(what, int64(rc.pos))
+		}
+		if !ok1 || k > gridMaxK/stdStep || !ok2 {
+			return d.corrupt(what, "input %d: index or code out of range", i)
+		}
+		s := gridValue(top, int(k), stdStep)
+		mu := meanValue(c, s)
+		if !(s > 0) || math.IsInf(float64(mu), 0) {
+			return d.corrupt(what, "input %d: scale %v, mean %v", i, s, mu)
+		}
+		m.Scale[i], m.Mean[i] = s, mu
+		minK = min(minK, int(k))
+	}
+	if minK != 0 {
+		return d.corrupt(what, "no scale is the maximum")
+	}
+	return nil
 }
 
 func (d *decoder) labels(c int) ([]string, error) {
@@ -298,7 +419,9 @@ func (d *decoder) labels(c int) ([]string, error) {
 	return out, nil
 }
 
-func (d *decoder) layer(l *Layer, li, in, out int) error {
+// layer reads the plain part of a layer record, allocating the layer's
+// weights and leaving what the stream holds to layerStream.
+func (d *decoder) layer(l *Layer, p *layerPending, li, in, out int) error {
 	what := func(s string) string { return fmt.Sprintf("layer %d: %s", li, s) }
 	l.In, l.Out = in, out
 	bw, err := d.u8(what("bits"))
@@ -315,7 +438,7 @@ func (d *decoder) layer(l *Layer, li, in, out int) error {
 		return err
 	}
 	storage := Storage(flags & storageMask >> storageShift)
-	if flags&^(flagAsymmetric|flagPerChannel|flagActScale|storageMask) != 0 || storage > CSR {
+	if flags&^(flagAsymmetric|flagPerChannel|flagActScale|storageMask|flagGridScales|flagGridBias) != 0 {
 		return d.corrupt(what("flags"), "unknown flags %#02x", flags)
 	}
 	l.Scheme = Scheme{Bits: int(bw), Asymmetric: flags&flagAsymmetric != 0, PerChannel: flags&flagPerChannel != 0}
@@ -323,16 +446,30 @@ func (d *decoder) layer(l *Layer, li, in, out int) error {
 	if isFloat && flags&(flagAsymmetric|flagPerChannel|flagActScale) != 0 {
 		return d.corrupt(what("flags"), "flags %#02x on a float32 layer", flags)
 	}
-	if bw > 8 && flags&flagActScale != 0 {
-		return d.corrupt(what("flags"), "activation scale on a %d-bit layer", bw)
+	if bw > 8 && flags&(flagActScale|flagGridScales|flagGridBias) != 0 {
+		return d.corrupt(what("flags"), "flags %#02x on a %d-bit layer", flags, bw)
 	}
-	lo, hi := l.Scheme.Range()
+	if flags&flagGridScales != 0 && !l.Scheme.PerChannel {
+		return d.corrupt(what("flags"), "grid scales on a per-tensor layer")
+	}
+	p.gridScales, p.gridBias = flags&flagGridScales != 0, flags&flagGridBias != 0
+	p.lo, p.hi = l.Scheme.Range()
 	if !isFloat {
 		groups := 1
 		if l.Scheme.PerChannel {
 			groups = out
 		}
-		if l.Scales, err = d.f32s(groups, what("scales"), true, false); err != nil {
+		if p.gridScales {
+			top, err := d.f32s(1, what("scale maximum"), true, false)
+			if err != nil {
+				return err
+			}
+			p.top = top[0]
+			if err := d.charge(int64(groups)*4, what("scales")); err != nil {
+				return err
+			}
+			l.Scales = make([]float32, groups)
+		} else if l.Scales, err = d.f32s(groups, what("scales"), true, false); err != nil {
 			return err
 		}
 		if l.Scheme.Asymmetric {
@@ -354,7 +491,17 @@ func (d *decoder) layer(l *Layer, li, in, out int) error {
 			}
 		}
 	}
-	if l.Bias, err = d.f32s(out, what("bias"), false, false); err != nil {
+	if p.gridBias {
+		e, err := d.u8(what("bias exponent"))
+		if err != nil {
+			return err
+		}
+		p.biasExp = int(int8(e))
+		if err := d.charge(int64(out)*4, what("bias")); err != nil {
+			return err
+		}
+		l.Bias = make([]float32, out)
+	} else if l.Bias, err = d.f32s(out, what("bias"), false, false); err != nil {
 		return err
 	}
 	if flags&flagActScale != 0 {
@@ -364,19 +511,55 @@ func (d *decoder) layer(l *Layer, li, in, out int) error {
 		}
 		l.ActScale = s[0]
 	}
-	return d.weights(l, what("weights"), storage, lo, hi)
+	if storage == Coded {
+		n := int64(in) * int64(out)
+		nnz, err := d.count(what("weights: non-zero count"), 0, uint64(n), false)
+		if err != nil {
+			return err
+		}
+		order, err := d.u8(what("weights: order"))
+		if err != nil {
+			return err
+		}
+		if order > maxOrder {
+			return d.corrupt(what("weights: order"), "%d (limit %d)", order, maxOrder)
+		}
+		p.coded, p.nnz, p.order = true, nnz, uint(order)
+		return d.allocWeights(l, what("weights"))
+	}
+	return d.weights(l, what("weights"), storage, p.lo, p.hi)
 }
 
-// weights reads a layer's weight section.
-func (d *decoder) weights(l *Layer, what string, storage Storage, lo, hi int32) error {
-	bw := uint(l.Scheme.Width())
+// allocWeights charges and allocates the layer's weight matrix, every
+// weight zero.
+func (d *decoder) allocWeights(l *Layer, what string) error {
 	n := int64(l.In) * int64(l.Out)
-	isFloat := l.Scheme.IsFloat()
-	// value decodes one stored field into weight k, rejecting a stored
-	// zero when sparse is set.
-	var value func(k int, v uint64, sparse bool) error
-	if isFloat {
-		value = func(k int, v uint64, sparse bool) error {
+	if err := d.charge(n*4, what); err != nil {
+		return err
+	}
+	if l.Scheme.IsFloat() {
+		l.W = make([]float32, n)
+		return nil
+	}
+	l.Codes = make([]int32, n)
+	if l.Zero != nil {
+		for j := range l.Out {
+			z := l.zero(j)
+			row := l.Codes[j*l.In : (j+1)*l.In]
+			for i := range row {
+				row[i] = z
+			}
+		}
+	}
+	return nil
+}
+
+// valueFunc returns the function that stores one field into weight k,
+// rejecting a stored zero when sparse is set.
+func (d *decoder) valueFunc(l *Layer, what string, lo, hi int32) func(k int, v uint64, sparse bool) error {
+	bw := uint(l.Scheme.Width())
+	if l.Scheme.IsFloat() {
+		return func(k int, v uint64, sparse bool) error {
 			f := math.Float32frombits(uint32(v))
 			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
 				return d.corrupt(what, "weight %d is %v", k, f)
@@ -387,22 +570,105 @@ func (d *decoder) weights(l *Layer, what string, storage Storage, lo, hi int32) 
 			l.W[k] = f
 			return nil
 		}
-	} else {
-		value = func(k int, v uint64, sparse bool) error {
-			q := int32(v)
-			if !l.Scheme.Asymmetric && v>>(bw-1) != 0 {
-				q = int32(v) - int32(1)<<bw // sign-extend
+	}
+	return func(k int, v uint64, sparse bool) error {
+		q := int32(v)
+		if !l.Scheme.Asymmetric && v>>(bw-1) != 0 {
+			q = int32(v) - int32(1)<<bw // sign-extend
+		}
+		if q < lo || q > hi {
+			return d.corrupt(what, "code %d is %d (want %d…%d)", k, q, lo, hi)
+		}
+		if sparse && q == l.zero(k/l.In) {
+			return d.corrupt(what, "code %d is stored but zero", k)
+		}
+		l.Codes[k] = q
+		return nil
+	}
+}
+
+// layerStream decodes the layer's part of the range-coded stream.
+func (d *decoder) layerStream(rc *rcDecoder, l *Layer, p *layerPending, li int) error {
+	what := func(s string) string { return fmt.Sprintf("range-coded stream: layer %d: %s", li, s) }
+	if p.gridScales {
+		var ks egModel
+		ks.reset()
+		minK := gridMaxK + 1
+		for j := range l.Scales {
+			k, ok := ks.decode(rc, 0)
+			if rc.over {
+				return d.truncated(what("scales"), int64(rc.pos))
 			}
-			if q < lo || q > hi {
-				return d.corrupt(what, "code %d is %d (want %d…%d)", k, q, lo, hi)
+			if !ok || k > gridMaxK/scaleStep {
+				return d.corrupt(what("scales"), "row %d: grid index out of range", j)
 			}
-			if sparse && q == l.zero(k/l.In) {
-				return d.corrupt(what, "code %d is stored but zero", k)
+			if l.Scales[j] = gridValue(p.top, int(k), scaleStep); !(l.Scales[j] > 0) {
+				return d.corrupt(what("scales"), "row %d: scale underflows", j)
 			}
-			l.Codes[k] = q
-			return nil
+			minK = min(minK, int(k))
+		}
+		if minK != 0 {
+			return d.corrupt(what("scales"), "no scale is the maximum")
 		}
 	}
+	if p.gridBias {
+		var cs intModel
+		cs.reset()
+		for j := range l.Bias {
+			c, ok := cs.decode(rc, maxBiasCode)
+			if rc.over {
+				return d.truncated(what("bias"), int64(rc.pos))
+			}
+			if !ok {
+				return d.corrupt(what("bias"), "code %d out of range", j)
+			}
+			if l.Bias[j] = biasValue(c, p.biasExp); math.IsInf(float64(l.Bias[j]), 0) {
+				return d.corrupt(what("bias"), "bias %d overflows", j)
+			}
+		}
+	}
+	if !p.coded {
+		return nil
+	}
+	value := d.valueFunc(l, what("weights"), p.lo, p.hi)
+	var gaps egModel
+	var tree treeModel
+	gaps.reset()
+	tree.reset()
+	bw := uint(l.Scheme.Width())
+	n := uint64(l.In) * uint64(l.Out)
+	k := uint64(0) // next free position
+	for t := range p.nnz {
+		g, ok := gaps.decode(rc, p.order)
+		if rc.over {
+			return d.truncated(what("weights"), int64(rc.pos))
+		}
+		if !ok || g >= n-k {
+			return d.corrupt(what("weights"), "non-zero %d of %d lies past the %d weights", t, p.nnz, n)
+		}
+		k += g
+		var v uint64
+		if bw <= treeMax {
+			v = tree.decode(rc, bw)
+		} else {
+			v = rc.direct(bw)
+		}
+		if err := value(int(k), v, true); err != nil {
+			return err
+		}
+		k++
+	}
+	if rc.over {
+		return d.truncated(what("weights"), int64(rc.pos))
+	}
+	return nil
+}
+
+// weights reads a plain (dense, bitmask or CSR) weight section.
+func (d *decoder) weights(l *Layer, what string, storage Storage, lo, hi int32) error {
+	bw := uint(l.Scheme.Width())
+	n := int64(l.In) * int64(l.Out)
+	value := d.valueFunc(l, what, lo, hi)
 	// Check what the section needs before allocating the dense matrix.
 	var head []byte
 	switch storage {
@@ -426,22 +692,8 @@ func (d *decoder) weights(l *Layer, what string, storage Storage, lo, hi int32) 
 			return d.truncated(what+" row counts", nb)
 		}
 	}
-	if err := d.charge(n*4, what); err != nil {
+	if err := d.allocWeights(l, what); err != nil {
 		return err
-	}
-	if isFloat {
-		l.W = make([]float32, n)
-	} else {
-		l.Codes = make([]int32, n)
-		if l.Zero != nil {
-			for j := range l.Out {
-				z := l.zero(j)
-				row := l.Codes[j*l.In : (j+1)*l.In]
-				for i := range row {
-					row[i] = z
-				}
-			}
-		}
 	}
 	rest := d.b[d.off:]
 	var used int64 // bits

@@ -56,7 +56,7 @@ func Example() {
 	_, err = packed.Unmarshal(b)
 	fmt.Println(errors.Is(err, packed.ErrCorrupt), errors.Is(err, packed.ErrChecksum))
 	// Output:
-	// size_bytes: 68 storage: dense float32 dense: 81
+	// size_bytes: 49 storage: dense float32 dense: 81
 	// row 0: cat 0.994
 	// row 1: dog 0.991
 	// true true

@@ -56,11 +56,12 @@ func agreementModel(t testing.TB, rng *rand.Rand, ns netSpec, image bool, n int)
 //     pre-activation moves by well under 0.1% of its range; observed
 //     max |Δp| is about 3e-4 with no argmax flips.
 //   - 8-bit dynamic activations (WithActivationBits(8)): mean |Δp| ≤ 0.005,
-//     max |Δp| ≤ 0.15 and agreement ≥ 98%. One per-sample step of
+//     max |Δp| ≤ 0.15 and agreement ≥ 97.5%. One per-sample step of
 //     max|a|/127 is coarse when a few inputs are outliers — standardised
 //     rare pixels reach |a| ≈ 100 against typical |a| ≈ 1 — and random
 //     networks' near-ties flip; observed max |Δp| is 0.09 and agreement
-//     98.5–99.3%.
+//     98.0–99.4%. The hardest case, 8-bit asymmetric tanh, drawn with 20
+//     other seeds agrees on 97.95–99.65% (mean 98.7%) of 2,000 inputs.
 //   - static activation scales: both the integer path and the reference
 //     round the layer inputs to the same 8-bit grid, so only float
 //     summation order differs: max |Δp| ≤ 0.002, agreement ≥ 99.5%.
@@ -98,7 +99,7 @@ func TestAgreement(t *testing.T) {
 				t.Logf("max |Δp| %.5f, mean |Δp| %.6f, argmax agreement %.4f", maxD, meanD, rate)
 				maxTol, meanTol, rateTol := 0.002, 0.002, 0.995
 				if bits == 8 && !tc.ns.actScale {
-					maxTol, meanTol, rateTol = 0.15, 0.005, 0.98
+					maxTol, meanTol, rateTol = 0.15, 0.005, 0.975
 				}
 				if maxD > maxTol || meanD > meanTol || rate < rateTol {
 					t.Errorf("max |Δp| %.5f (≤ %v), mean %.6f (≤ %v), agreement %.4f (≥ %v)", maxD, maxTol, meanD, meanTol, rate, rateTol)

@@ -3,6 +3,7 @@ package packed
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -138,6 +139,63 @@ func (l *Layer) Nonzero() int {
 	return n
 }
 
+// liveInputs reports in dst (reused when its capacity suffices) which of
+// the layer's inputs some non-zero weight reads.
+func (l *Layer) liveInputs(dst []bool) []bool {
+	dst = resize(dst, l.In)
+	clear(dst)
+	for j := range l.Out {
+		for i := range l.In {
+			if !dst[i] && !l.isZero(j, i) {
+				dst[i] = true
+			}
+		}
+	}
+	return dst
+}
+
+// roundStd rounds the standardisation of the live inputs onto the compact
+// grids (doc.go): each scale to the nearest point of the log grid below
+// the largest, each mean to a multiple of its rounded scale·2^meanExp. It
+// leaves them unchanged when any is not finite, a scale is not positive,
+// or a rounded value would not be representable.
+func roundStd(mean, scale []float32, live []bool) {
+	var top float32
+	for i, ok := range live {
+		if !ok {
+			continue
+		}
+		s, mu := scale[i], mean[i]
+		if !(s > 0) || math.IsInf(float64(s), 0) || math.IsNaN(float64(mu)) || math.IsInf(float64(mu), 0) {
+			return
+		}
+		top = max(top, s)
+	}
+	if top == 0 {
+		return
+	}
+	ns, nm := slices.Clone(scale), slices.Clone(mean)
+	for i, ok := range live {
+		if !ok {
+			continue
+		}
+		s := gridValue(top, gridNearest(top, scale[i], stdStep), stdStep)
+		if !(s > 0) {
+			return
+		}
+		c := math.RoundToEven(math.Ldexp(float64(mean[i])/float64(s), -meanExp))
+		if math.Abs(c) > maxMeanCode {
+			return
+		}
+		ns[i], nm[i] = s, meanValue(int64(c), s)
+		if math.IsInf(float64(nm[i]), 0) {
+			return
+		}
+	}
+	copy(scale, ns)
+	copy(mean, nm)
+}
+
 // Model is a packed classifier: input standardisation, dense layers with
 // quantized or float32 weights and Act between them, and a softmax over
 // Classes. FromFloat and Unmarshal build valid Models; a hand-built one is
@@ -152,7 +210,9 @@ type Model struct {
 	// Mean and Scale standardise raw inputs before the first layer:
 	// x' = (x − Mean[i]) / Scale[i], in float32 as package trainer's
 	// Standardizer does. Both nil means inputs are used as they are;
-	// otherwise both have Layers[0].In entries, finite, Scale non-zero.
+	// otherwise both have Layers[0].In entries, finite, Scale non-zero,
+	// and an input no non-zero weight of layer 0 reads has Mean 0 and
+	// Scale 1 (the file does not store them).
 	Mean, Scale []float32
 
 	// Classes names the output classes, one per output of the last layer:
@@ -186,6 +246,16 @@ type LayerSpec struct {
 // the last layer. Inputs are copied, not retained. It returns an error
 // wrapping ErrInvalid for inconsistent shapes, non-finite values or a bad
 // scheme, naming the layer and field.
+//
+// Besides quantizing the weights (per-channel scales of at most 8 bits on
+// their log grid, as Params computes them), FromFloat rounds what the file
+// stores compactly (doc.go, "Compact metadata"): the biases of layers of
+// at most 8 bits to a power-of-two step of at most max|bias|/127, and,
+// when the first layer has at most 8 bits, the standardisation scales to
+// 1/128 octave and the means to 1/128 of their scale. Inputs that no
+// non-zero weight of the first layer reads get mean 0 and scale 1. Layers
+// of 16 and 32 bits, and the standardisation of a model whose first layer
+// has 16 or 32 bits, keep their float32 values.
 func FromFloat(layers []LayerSpec, act Activation, mean, scale []float32, classes []string) (*Model, error) {
 	m := &Model{Act: act, Classes: append([]string(nil), classes...)}
 	if mean != nil || scale != nil {
@@ -201,6 +271,9 @@ func FromFloat(layers []LayerSpec, act Activation, mean, scale []float32, classe
 			return nil, fmt.Errorf("layer %d: %w", li, err)
 		}
 		l := Layer{In: ls.In, Out: ls.Out, Scheme: ls.Scheme.normal(), Bias: append([]float32{}, ls.B...), ActScale: ls.ActScale}
+		if l.Scheme.Width() <= 8 && nonFinite(l.Bias) < 0 {
+			roundBiases(l.Bias)
+		}
 		if l.Scheme.IsFloat() {
 			l.W = append([]float32{}, ls.W...)
 		} else {
@@ -215,6 +288,17 @@ func FromFloat(layers []LayerSpec, act Activation, mean, scale []float32, classe
 			}
 		}
 		m.Layers = append(m.Layers, l)
+	}
+	if len(m.Layers) > 0 && len(m.Mean) == m.Inputs() && len(m.Scale) == m.Inputs() {
+		live := m.Layers[0].liveInputs(nil)
+		for i, ok := range live {
+			if !ok {
+				m.Mean[i], m.Scale[i] = 0, 1
+			}
+		}
+		if m.Layers[0].Scheme.Width() <= 8 {
+			roundStd(m.Mean, m.Scale, live)
+		}
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err
@@ -276,6 +360,13 @@ func (m *Model) Validate() error {
 	for i, s := range m.Scale {
 		if s == 0 || math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
 			return fmt.Errorf("%w: standardisation: scale %d is %v (want finite, non-zero)", ErrInvalid, i, s)
+		}
+	}
+	if m.Mean != nil {
+		for i, ok := range m.Layers[0].liveInputs(nil) {
+			if !ok && (math.Float32bits(m.Mean[i]) != 0 || m.Scale[i] != 1) {
+				return fmt.Errorf("%w: standardisation: input %d, which no weight reads, has mean %v and scale %v (want 0 and 1)", ErrInvalid, i, m.Mean[i], m.Scale[i])
+			}
 		}
 	}
 	c := m.Layers[len(m.Layers)-1].Out

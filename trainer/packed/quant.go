@@ -14,7 +14,10 @@ import (
 // z = round(−min/s), maps w to q = round(w/s)+z in [0, 2^b−1] and
 // dequantizes it to (q−z)·s. Either way a zero weight gets a code that
 // dequantizes to exactly 0, and every weight is within s/2 of its
-// dequantized value. Rounding is half to even.
+// dequantized value. Rounding is half to even. Under a per-channel scheme
+// of at most 8 bits each row's s is then rounded up to the log grid below
+// the largest, s_max·2^(−k/32) for an integer k ≥ 0 (doc.go, "Compact
+// metadata"), and z recomputed with it: still no weight clips.
 type Scheme struct {
 	// Bits is the bit-width of a weight code: 2, 3, 4, 5, 6, 8 or 16
 	// quantize; 32 keeps the float32 weights. The zero value means 32.
@@ -96,7 +99,9 @@ func (s Scheme) String() string {
 // otherwise. Params and FakeQuantize reuse the slices' capacity.
 type QParams struct {
 	// Scale holds the quantization steps, each positive and finite. A
-	// group of weights that are all zero gets scale 1.
+	// group of weights that are all zero gets scale 1 — or, under a
+	// per-channel scheme of at most 8 bits, the largest scale of the
+	// matrix (1 when all weights are zero).
 	Scale []float32
 
 	// Zero holds the zero points, each in the code range; all zero under
@@ -141,27 +146,53 @@ func params(dst *QParams, w []float32, rows, cols int, s Scheme) {
 	dst.Scale = resize(dst.Scale, n)
 	dst.Zero = resize(dst.Zero, n)
 	b := s.Width()
+	qa := float64(int64(1)<<b - 1)
+	snap := s.PerChannel && b <= 8
+	var top float32 // the largest scale of a group that is not all zero
 	for g := range n {
 		seg := w[g*size : g*size+size]
+		var sc, lo float32
 		if s.Asymmetric {
-			lo, hi := minMax(seg) // widened to include 0
-			qa := float64(int64(1)<<b - 1)
-			sc := float32((float64(hi) - float64(lo)) / qa)
-			if !(sc > 0) || math.IsInf(float64(sc), 0) {
-				sc = 1
-			}
-			z := math.RoundToEven(-float64(lo) / float64(sc))
-			z = min(max(z, 0), qa)
-			dst.Scale[g], dst.Zero[g] = sc, int32(z)
-			continue
+			var hi float32
+			lo, hi = minMax(seg) // widened to include 0
+			sc = float32((float64(hi) - float64(lo)) / qa)
+		} else {
+			m := math.Float32frombits(maxAbsBits(seg))
+			sc = float32(float64(m) / float64(int64(1)<<(b-1)-1))
 		}
-		m := math.Float32frombits(maxAbsBits(seg))
-		sc := float32(float64(m) / float64(int64(1)<<(b-1)-1))
 		if !(sc > 0) || math.IsInf(float64(sc), 0) {
-			sc = 1
+			sc = 0 // all zero: settled below
 		}
+		top = max(top, sc)
 		dst.Scale[g], dst.Zero[g] = sc, 0
+		if s.Asymmetric && !snap && sc > 0 {
+			dst.Zero[g] = zeroPoint(lo, sc, qa)
+		}
 	}
+	for g := range n {
+		sc := dst.Scale[g]
+		switch {
+		case sc == 0 && snap && top > 0:
+			sc = top
+		case sc == 0:
+			sc = 1
+		case snap:
+			// Round up onto the log grid below the largest scale, so no
+			// weight clips; the packed file stores the grid index.
+			sc = gridValue(top, gridCeil(top, sc, scaleStep), scaleStep)
+			if s.Asymmetric {
+				lo, _ := minMax(w[g*size : g*size+size])
+				dst.Zero[g] = zeroPoint(lo, sc, qa)
+			}
+		}
+		dst.Scale[g] = sc
+	}
+}
+
+// zeroPoint returns round(−lo/sc) clamped to [0, qa].
+func zeroPoint(lo, sc float32, qa float64) int32 {
+	z := math.RoundToEven(-float64(lo) / float64(sc))
+	return int32(min(max(z, 0), qa))
 }
 
 // roundMagic64 rounds a float64 of magnitude below 2^51 to an integer,

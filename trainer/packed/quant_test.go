@@ -113,8 +113,16 @@ func TestParamsDegenerate(t *testing.T) {
 		scale      []float32
 		zero       []int32
 	}{
-		{"zero row symmetric", []float32{0, 0, 1, -2}, 2, 2, Scheme{Bits: 4, PerChannel: true}, []float32{1, 2.0 / 7}, []int32{0, 0}},
-		{"zero row asymmetric", []float32{0, 0, 1, 2}, 2, 2, Scheme{Bits: 2, Asymmetric: true, PerChannel: true}, []float32{1, 2.0 / 3}, []int32{0, 0}},
+		// Per channel at ≤ 8 bits an all-zero row takes the largest scale
+		// (grid index 0); per tensor, or when all is zero, scale 1.
+		{"zero row symmetric", []float32{0, 0, 1, -2}, 2, 2, Scheme{Bits: 4, PerChannel: true}, []float32{2.0 / 7, 2.0 / 7}, []int32{0, 0}},
+		{"zero row asymmetric", []float32{0, 0, 1, 2}, 2, 2, Scheme{Bits: 2, Asymmetric: true, PerChannel: true}, []float32{2.0 / 3, 2.0 / 3}, []int32{0, 0}},
+		{"zero row 16 bits", []float32{0, 0, 1, -2}, 2, 2, Scheme{Bits: 16, PerChannel: true}, []float32{1, 2.0 / 32767}, []int32{0, 0}},
+		{"all zero per channel", []float32{0, 0, 0, 0}, 2, 2, Scheme{Bits: 4, PerChannel: true}, []float32{1, 1}, []int32{0, 0}},
+		// Rows below the largest round up onto its log grid: 1/7 is
+		// 2^(−1) of 2/7, on the grid; 1.5/7 is not and rounds up to
+		// 2/7·2^(−13/32).
+		{"grid", []float32{2, 1, 1.5}, 3, 1, Scheme{Bits: 4, PerChannel: true}, []float32{2.0 / 7, 1.0 / 7, gridValue(2.0/7, 13, scaleStep)}, []int32{0, 0, 0}},
 		{"single negative asymmetric", []float32{-3}, 1, 1, Scheme{Bits: 8, Asymmetric: true}, []float32{3.0 / 255}, []int32{255}},
 		{"single positive symmetric", []float32{0.5}, 1, 1, Scheme{Bits: 2}, []float32{0.5}, []int32{0}},
 		{"straddling zero", []float32{-1, 3}, 1, 2, Scheme{Bits: 2, Asymmetric: true}, []float32{4.0 / 3}, []int32{1}},
