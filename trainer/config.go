@@ -72,6 +72,11 @@ type Config struct {
 	// Seed drives initialisation, shuffling and splits. Same seed, same
 	// data, same machine: bit-identical weights.
 	Seed uint64 `json:"seed"`
+	// Bootstrap trains each model on a bootstrap resample of its training
+	// rows (drawn with replacement, as many as there are rows) — bagging,
+	// which decorrelates ensemble members' errors. The rows left out are
+	// not used. False trains on the rows as they are.
+	Bootstrap bool `json:"bootstrap"`
 
 	// Sparsity is the target fraction of pruned weights in [0, 0.99];
 	// 0 disables pruning.

@@ -252,6 +252,13 @@ type foldResult struct {
 // an early-stopping split carved from them when cfg.Patience > 0.
 func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teacher []float32, rng *rand.Rand) (*foldResult, error) {
 	std := data.FitStandardizer(ds, idx)
+	if cfg.Bootstrap {
+		bag := make([]int, len(idx))
+		for i := range bag {
+			bag[i] = idx[rng.IntN(len(idx))]
+		}
+		idx = bag
+	}
 	fit, val := idx, []int(nil)
 	if cfg.Patience > 0 {
 		fit, val = data.HoldOut(idx, ds.Y, ds.NumClasses(), cfg.ValFraction, rng.Uint64())
