@@ -78,6 +78,10 @@ type Report struct {
 	// Test scores the refit model on the held-out test split; nil without
 	// a test split or refit.
 	Test *Metrics `json:"test,omitempty"`
+	// TestReference scores, for a quantized model, its float reference —
+	// the same network on the dequantized (fake-quant) weights in float32
+	// — on the test split, to show what integer inference costs.
+	TestReference *Metrics `json:"test_reference,omitempty"`
 	// TestProbs are the refit model's test-split probabilities.
 	TestProbs []float32 `json:"-"`
 	// TestLabels are the test split's labels.
@@ -220,6 +224,14 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 			rep.TestLabels = test.Y
 			m := Score(rep.TestProbs, test.Y, c)
 			rep.Test = &m
+			if cfg.Bits < 32 {
+				ref := make([]float32, test.N*c)
+				if err := fr.packed.ReferenceProba(ref, test.X, test.N); err != nil {
+					return nil, fmt.Errorf("trainer: refit: reference: %w", err)
+				}
+				rm := Score(ref, test.Y, c)
+				rep.TestReference = &rm
+			}
 			if opt.Progress != nil {
 				opt.Progress(opt.Folds, m)
 			}

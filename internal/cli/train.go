@@ -258,8 +258,11 @@ type trainResult struct {
 	TestAccuracy  *float64             `json:"test_accuracy"`
 	TestMacroF1   *float64             `json:"test_macro_f1"`
 	TestLogLoss   *float64             `json:"test_log_loss"`
-	Params        int                  `json:"params"`
-	Seconds       float64              `json:"seconds"`
+	// TestReferenceAccuracy is a quantized model's float fake-quant
+	// reference on the test split.
+	TestReferenceAccuracy *float64 `json:"test_reference_accuracy,omitempty"`
+	Params                int      `json:"params"`
+	Seconds               float64  `json:"seconds"`
 	// TrainSamplesPerSecond is the refit model's training throughput.
 	TrainSamplesPerSecond float64 `json:"train_samples_per_s"`
 	// The packed refit model: size_bytes, sparsity, bits,
@@ -293,6 +296,9 @@ func trainJSON(rep *trainer.Report) *trainResult {
 	if rep.Test != nil {
 		r.TestSamples = len(rep.TestLabels)
 		r.TestAccuracy, r.TestMacroF1, r.TestLogLoss = &rep.Test.Accuracy, &rep.Test.MacroF1, &rep.Test.LogLoss
+		if rep.TestReference != nil {
+			r.TestReferenceAccuracy = &rep.TestReference.Accuracy
+		}
 	}
 	return r
 }
