@@ -118,6 +118,12 @@ func DialNATS(ctx context.Context, c *Config) (*nats.Conn, error) {
 		nats.Timeout(c.timeout()),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond),
+		// Fail fast while disconnected instead of buffering: a pull
+		// request buffered during an outage would be sent on reconnect
+		// after its fetch gave up, and JetStream would deliver trials into
+		// an inbox nobody reads (each then waits a full ack wait). Every
+		// caller retries.
+		nats.ReconnectBufSize(-1),
 	}
 	switch {
 	case c.NATSUser != "":
