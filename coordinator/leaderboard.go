@@ -191,7 +191,8 @@ func memberDesc(r *wire.TrialRecord) string {
 	return b.String()
 }
 
-// interval returns the 95% Student-t interval of the mean of folds.
+// interval returns the 95% Student-t interval of the mean of folds,
+// clipped to [0, 1].
 func interval(folds []float64, mean float64) (float64, float64) {
 	k := len(folds)
 	if k < 2 {
@@ -204,7 +205,7 @@ func interval(folds []float64, mean float64) (float64, float64) {
 	sd := math.Sqrt(ss / float64(k-1))
 	t := tQuantile(0.975, k-1)
 	h := t * sd / math.Sqrt(float64(k))
-	return mean - h, mean + h
+	return max(0, mean-h), min(1, mean+h) // an accuracy stays in [0, 1]
 }
 
 // tied reports whether b is not significantly worse than a: a paired

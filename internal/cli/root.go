@@ -101,6 +101,7 @@ cross-validation, and tells you which (ensemble of) compressed models to ship.`,
 		newCancelCommand(s, &configFile),
 		newPredictCommand(s, &configFile),
 		newEnsembleCommand(s),
+		newLeaderboardCommand(s, &configFile),
 	)
 	return root
 }

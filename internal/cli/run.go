@@ -19,6 +19,7 @@ import (
 	"github.com/consort-ml/consort/coordinator"
 	"github.com/consort-ml/consort/internal/gemm"
 	"github.com/consort-ml/consort/internal/local"
+	"github.com/consort-ml/consort/internal/report"
 	"github.com/consort-ml/consort/internal/wire"
 )
 
@@ -97,7 +98,7 @@ func runLocal(ctx context.Context, s *streams, sw *configs.Sweep, o *runOptions)
 		return err
 	}
 	defer cl.Close()
-	stopHTTP, err := serveHTTP(ctx, o.http, newLogger(o.logFormat, logw), dashboardSources(cl, sw.Name))
+	stopHTTP, err := serveHTTP(ctx, o.http, newLogger(o.logFormat, logw), dashboardSources(cl, sw.Name, s.err))
 	if err != nil {
 		return usageError(err)
 	}
@@ -126,7 +127,7 @@ func runLocal(ctx context.Context, s *streams, sw *configs.Sweep, o *runOptions)
 	}
 	var prog func(wire.SweepStatus)
 	if !o.quiet {
-		p := newProgress(s.out, cl.Client, sw)
+		p := newProgress(s.err, cl.Client, sw, o.logFormat)
 		defer p.stop()
 		prog = p.update
 	}
@@ -156,7 +157,8 @@ func runLocal(ctx context.Context, s *streams, sw *configs.Sweep, o *runOptions)
 	return finalError(sw.Name, st)
 }
 
-// writeRunDir writes the leaderboard, the resolved sweep and the bundle.
+// writeRunDir writes the leaderboard, the resolved sweep, the report and
+// the bundle.
 func writeRunDir(ctx context.Context, dir string, cl *local.Cluster, sw *configs.Sweep, res *coordinator.Sweep, rows []coordinator.Row) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -186,6 +188,17 @@ func writeRunDir(ctx context.Context, dir string, cl *local.Cluster, sw *configs
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "sweep.json"), raw, 0o644); err != nil {
+		return err
+	}
+	fh, err := os.Create(filepath.Join(dir, "report.html"))
+	if err != nil {
+		return err
+	}
+	err = report.WriteHTML(fh, res, rows, report.Options{Version: Version})
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return err
 	}
 	if b := res.Status.Best; b != nil {

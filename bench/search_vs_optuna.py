@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""Search quality, side by side: consort (TPE + ASHA, `consort run`) and
+Optuna 3.1's TPESampler calling `consort train --json`, on the same
+objective — consort's trainer on the built-in digits, 5-fold CV, the same
+test split and folds — over the same space, with the same wall-time budget
+and the same number of parallel workers. For each seed it records the best
+CV accuracy each reaches and when; it reports the medians and the time
+consort needs to reach Optuna's final best.
+
+usage: search_vs_optuna.py [--seeds 3] [--budget 90] [--workers 2]
+"""
+import argparse, json, os, statistics, subprocess, sys, tempfile, threading, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, 'bin', 'consort')
+
+# The space both search: depth, widths, learning rate, batch size, L2.
+SPACE_YAML = """
+  layers: {type: int, low: 1, high: 2}
+  width: {type: int, low: 16, high: 256, log: true, per: layers}
+  lr: {type: float, low: 1.0e-4, high: 3.0e-2, log: true}
+  batch: [16, 32, 64, 128]
+  l2: {type: float, low: 1.0e-6, high: 1.0e-2, log: true}
+"""
+MAX_EPOCHS = 45
+ASHA_MIN = int(os.environ.get('ASHA_MIN', '15'))
+ASHA_ETA = int(os.environ.get('ASHA_ETA', '3'))
+STARTUP = int(os.environ.get('TPE_STARTUP', '10'))
+
+
+def consort_run(seed, budget, workers, out):
+    name = f'search-{seed}'
+    y = f"""name: {name}
+seed: {seed}
+data: {{source: digits, folds: 5, test_fraction: 0.2, split_seed: 1}}
+base: {{epochs: {MAX_EPOCHS}}}
+space:{SPACE_YAML}
+sampler: {{name: tpe, startup: {STARTUP}, multivariate: true}}
+asha: {{enabled: true, eta: {ASHA_ETA}, min_epochs: {ASHA_MIN}, max_epochs: {MAX_EPOCHS}}}
+budget: {{wall: {budget}s}}
+parallelism: {2 * workers}
+ensemble: {{enabled: false}}
+"""
+    path = os.path.join(out, name + '.yaml')
+    open(path, 'w').write(y)
+    subprocess.run([BIN, 'run', path, '--workers', str(workers), '--out', out, '--quiet'],
+                   check=True, stdout=subprocess.DEVNULL)
+    sw = json.load(open(os.path.join(out, name, 'sweep.json')))
+    start = parse_time(sw['Status']['started'])
+    points = []
+    for r in sw['Records']:
+        if r['kind'] == 'member' and r['state'] == 'done':
+            points.append((parse_time(r['finished_at']) - start, r['metrics']['cv_accuracy']))
+    return sorted(points)
+
+
+def parse_time(s):
+    from datetime import datetime
+    s = s.replace('Z', '+00:00')
+    if '.' in s:
+        head, frac = s.split('.', 1)
+        tz = frac[frac.index('+'):] if '+' in frac else ''
+        frac = frac[:frac.index('+')] if '+' in frac else frac
+        s = head + '.' + frac[:6].ljust(6, '0') + tz
+    return datetime.fromisoformat(s).timestamp()
+
+
+def optuna_run(seed, budget, workers):
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    start = time.time()
+    points, lock = [], threading.Lock()
+
+    def objective(trial):
+        layers = trial.suggest_int('layers', 1, 2)
+        widths = [trial.suggest_int(f'width_{i + 1}', 16, 256, log=True) for i in range(layers)]
+        lr = trial.suggest_float('lr', 1e-4, 3e-2, log=True)
+        batch = trial.suggest_categorical('batch', [16, 32, 64, 128])
+        l2 = trial.suggest_float('l2', 1e-6, 1e-2, log=True)
+        out = subprocess.run([BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
+                              '--hidden', ','.join(map(str, widths)), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
+                              '--epochs', str(MAX_EPOCHS), '--seed', str(trial.number + 1), '--parallel', '1', '--json'],
+                             check=True, capture_output=True, text=True, env=dict(os.environ, GOMAXPROCS='1')).stdout
+        acc = json.loads(out)['cv_accuracy']
+        with lock:
+            points.append((time.time() - start, acc))
+        return acc
+
+    study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, timeout=budget, n_jobs=workers)
+    return sorted(points)
+
+
+def best_curve(points):
+    best, curve = 0.0, []
+    for t, a in points:
+        if a > best:
+            best = a
+            curve.append((t, a))
+    return curve
+
+
+def time_to(points, target):
+    for t, a in points:
+        if a >= target:
+            return t
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--seeds', type=int, default=3)
+    ap.add_argument('--budget', type=int, default=90)
+    ap.add_argument('--workers', type=int, default=2)
+    a = ap.parse_args()
+    subprocess.run(['go', 'build', '-o', BIN, './cmd/consort'], cwd=ROOT, check=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as out:
+        for seed in range(1, a.seeds + 1):
+            c = consort_run(seed, a.budget, a.workers, out)
+            o = optuna_run(seed, a.budget, a.workers)
+            cb, ob = max(x[1] for x in c), max(x[1] for x in o)
+            row = {'seed': seed, 'consort_trials': len(c), 'optuna_trials': len(o), 'consort_best': cb, 'optuna_best': ob,
+                   'optuna_time_to_best': time_to(o, ob), 'consort_time_to_optuna_best': time_to(c, ob)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    med = lambda k: statistics.median(r[k] for r in rows if r[k] is not None) if any(r[k] is not None for r in rows) else None
+    reached = sum(r['consort_time_to_optuna_best'] is not None for r in rows)
+    print()
+    print(f"{'':28}{'consort (TPE+ASHA)':>20}{'optuna 3.1 TPE':>18}")
+    print(f"{'trials (median)':28}{med('consort_trials'):>20.0f}{med('optuna_trials'):>18.0f}")
+    print(f"{'best CV accuracy (median)':28}{med('consort_best'):>20.4f}{med('optuna_best'):>18.4f}")
+    ct, ot = med('consort_time_to_optuna_best'), med('optuna_time_to_best')
+    print(f"{'time to Optuna best (s)':28}{(f'{ct:.1f}' if ct is not None else 'not reached'):>20}{ot:>18.1f}")
+    print(f"consort reached Optuna's final best in {reached} of {len(rows)} seeds; budget {a.budget}s, {a.workers} workers each")
+    if ct is not None:
+        print(f"ratio (consort time / Optuna time to Optuna's best, medians): {ct / ot:.2f}")
+
+
+if __name__ == '__main__':
+    main()
