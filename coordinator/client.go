@@ -109,22 +109,36 @@ type Summary struct {
 	Status wire.SweepStatus
 }
 
-// List returns every sweep's status, by name.
+// List returns every sweep's status, by name. It reads the keys under
+// the sweeps prefix (not the trial records' values), then the statuses.
 func List(ctx context.Context, cli *clientv3.Client) ([]Summary, error) {
-	resp, err := cli.Get(ctx, wire.SweepsPrefix(), clientv3.WithPrefix())
+	keys, err := cli.Get(ctx, wire.SweepsPrefix(), clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
 		return nil, fmt.Errorf("coordinator: list sweeps: %w", err)
 	}
+	var ops []clientv3.Op
+	var names []string
+	for _, kv := range keys.Kvs {
+		if name, ok := sweepOf(string(kv.Key), "/status"); ok {
+			names = append(names, name)
+			ops = append(ops, clientv3.OpGet(string(kv.Key)))
+		}
+	}
 	var out []Summary
-	for _, kv := range resp.Kvs {
-		name, ok := sweepOf(string(kv.Key), "/status")
-		if !ok {
-			continue
+	for len(ops) > 0 {
+		n := min(len(ops), MaxOps)
+		resp, err := cli.Txn(ctx).Then(ops[:n]...).Commit()
+		if err != nil {
+			return nil, fmt.Errorf("coordinator: list sweeps: %w", err)
 		}
-		var st wire.SweepStatus
-		if json.Unmarshal(kv.Value, &st) == nil {
-			out = append(out, Summary{Name: name, Status: st})
+		for i, r := range resp.Responses {
+			kvs := r.GetResponseRange().Kvs
+			var st wire.SweepStatus
+			if len(kvs) > 0 && json.Unmarshal(kvs[0].Value, &st) == nil {
+				out = append(out, Summary{Name: names[i], Status: st})
+			}
 		}
+		ops, names = ops[n:], names[n:]
 	}
 	return out, nil
 }

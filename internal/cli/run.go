@@ -27,6 +27,7 @@ type runOptions struct {
 	workers, concurrency int
 	out, state, dataRoot string
 	http, logFormat      string
+	verbose              bool
 	top                  int
 	quiet                bool
 }
@@ -40,8 +41,10 @@ func newRunCommand(s *streams) *cobra.Command {
 an embedded etcd, a coordinator and --workers workers in this process — the
 same code paths as a cluster, over loopback — runs the sweep, prints the
 leaderboard and writes the run directory (runs/SWEEP/ by default):
-leaderboard.csv and .json, the resolved sweep.yaml, and best.consort, the
-chosen ensemble, which 'consort predict' runs.
+leaderboard.csv and .json, report.html (plots, opens offline), the
+resolved sweep.yaml, sweep.json (every trial), and best.consort, the
+chosen ensemble, which 'consort predict' runs. Progress goes to stderr,
+the leaderboard to stdout.
 
 State lives in runs/SWEEP/state: run the same command again after an
 interruption and the sweep resumes where it stopped.`,
@@ -65,7 +68,8 @@ interruption and the sweep resumes where it stopped.`,
 	f.StringVar(&o.state, "state-dir", "", "where the embedded servers keep state (default OUT/SWEEP/state)")
 	f.StringVar(&o.dataRoot, "data-root", "", "directory dataset paths must resolve under (default: the sweep file's directory)")
 	f.StringVar(&o.http, "http", "", "serve the live dashboard and /metrics on this address")
-	f.StringVar(&o.logFormat, "log-format", "text", "log format of --verbose logs: text or json")
+	f.BoolVar(&o.verbose, "verbose", false, "log what the coordinator and workers do (to stderr)")
+	f.StringVar(&o.logFormat, "log-format", "text", "format of progress records and --verbose logs: text or json")
 	f.IntVar(&o.top, "top", 20, "leaderboard rows to print")
 	f.BoolVar(&o.quiet, "quiet", false, "print only the final leaderboard")
 	return cmd
@@ -89,7 +93,7 @@ func runLocal(ctx context.Context, s *streams, sw *configs.Sweep, o *runOptions)
 		root = "."
 	}
 	logw := io.Discard
-	if os.Getenv("CONSORT_DEBUG") != "" {
+	if o.verbose || os.Getenv("CONSORT_DEBUG") != "" {
 		logw = s.err
 	}
 	cl, err := local.Start(ctx, local.Options{Dir: state, Workers: workers, Concurrency: o.concurrency, DataRoot: root,
