@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,8 +59,7 @@ type Coordinator struct {
 // New builds a coordinator on open connections.
 func New(cfg Config, nc *nats.Conn, etcd *clientv3.Client) (*Coordinator, error) {
 	if cfg.ID == "" {
-		host, _ := os.Hostname()
-		cfg.ID = host + "-" + strconv.Itoa(os.Getpid())
+		cfg.ID = bus.DefaultID()
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 5

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,8 +98,7 @@ func New(cfg Config, nc *nats.Conn, etcd *clientv3.Client) (*Worker, error) {
 		cfg.Concurrency = runtime.NumCPU()
 	}
 	if cfg.ID == "" {
-		host, _ := os.Hostname()
-		cfg.ID = host + "-" + strconv.Itoa(os.Getpid())
+		cfg.ID = bus.DefaultID()
 	}
 	if cfg.Drain <= 0 {
 		cfg.Drain = 10 * time.Minute

@@ -225,6 +225,12 @@ func (t Topology) normal() Topology {
 	return t
 }
 
+// DefaultID names a process that was given no id: "<host>-<pid>".
+func DefaultID() string {
+	host, _ := os.Hostname()
+	return host + "-" + strconv.Itoa(os.Getpid())
+}
+
 // MaxAttemptsKey names the workers' consumer metadata entry holding the
 // number of attempts a trial gets.
 const MaxAttemptsKey = "consort_max_attempts"
