@@ -29,7 +29,8 @@ dense=$(bin/consort train --data digits --hidden 64,32 --folds 0 --epochs 1 --js
 summary() {
   "$PY" -c 'import json,sys
 r = json.load(sys.stdin); w = r["rows"][0]
-print(f"{sys.argv[1]:<44}{w["cv"]["mean"]["accuracy"]:>10.4f}{r["best_single_cv_accuracy"]:>12.4f}{100*(w["cv"]["mean"]["accuracy"]-r["best_single_cv_accuracy"]):>+9.2f}{w["bytes"]:>10}  {w["name"]} of {len(w["members"])}")' "$1"
+acc, single = w["cv"]["mean"]["accuracy"], r["best_single_cv_accuracy"]
+print("%-44s%10.4f%12.4f%+9.2f%10d  %s of %d" % (sys.argv[1], acc, single, 100 * (acc - single), w["bytes"], w["name"], len(w["members"])))' "$1"
 }
 echo "digits, 20 members, 5-fold CV over all samples (nested CV for consort's ensembles)"
 printf '%-44s%10s%12s%9s%10s  %s\n' "" "ensemble" "best single" "points" "bytes" "chosen"
@@ -37,7 +38,7 @@ bin/consort ensemble "$pool"/m* --json | summary "consort, no budget"
 bin/consort ensemble "$pool"/m* --budget "$dense" --json | summary "consort, budget $dense B (one dense member)"
 "$PY" bench/sklearn_voting.py "$pool/m1" "${shapes[@]}" | "$PY" -c 'import json,sys
 r = json.load(sys.stdin)
-print(f"{"scikit-learn VotingClassifier (soft)":<44}{r["cv_accuracy"]:>10.4f}{r["best_single_cv_accuracy"]:>12.4f}{100*(r["cv_accuracy"]-r["best_single_cv_accuracy"]):>+9.2f}{"-":>10}  soft vote of {r["members"]}")'
+print("%-44s%10.4f%12.4f%+9.2f%10s  soft vote of %d" % ("scikit-learn VotingClassifier (soft)", r["cv_accuracy"], r["best_single_cv_accuracy"], 100 * (r["cv_accuracy"] - r["best_single_cv_accuracy"]), "-", r["members"]))'
 echo
 echo "Caruana selection, 100 members × 10,000 samples × 10 classes:"
 go test -run XXX -bench 'Caruana' -benchtime 3x ./ensemble | grep -E '^Benchmark' | head -6
