@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # One trial per core: member-trial throughput of a worker running
 # --concurrency N trials at once against one trial at a time, on the same
-# sweep (digits, 128-64-10, 30 epochs, 5-fold CV, 16 trials), through the
+# sweep (digits, 128-64-10, 30 epochs, 5-fold CV, 32 trials), through the
 # whole runtime (`consort run`, embedded NATS and etcd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 N=${N:-$(nproc)}
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 go build -o bin/consort ./cmd/consort
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -19,7 +19,7 @@ base: {hidden: [128, 64], epochs: 30}
 space:
   lr: {type: float, low: 5.0e-4, high: 5.0e-3, log: true}
 sampler: {name: random}
-budget: {trials: 16}
+budget: {trials: 32}
 parallelism: 8
 ensemble: {enabled: false}
 YAML
