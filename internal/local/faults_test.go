@@ -371,3 +371,35 @@ func (x *delayed) Execute(ctx context.Context, j *worker.Job) (*worker.Outcome, 
 	}
 	return x.Trainer.Execute(ctx, j)
 }
+
+func TestWallBudgetEndsTheMemberStage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts NATS and etcd")
+	}
+	c, err := Start(context.Background(), Options{Dir: t.TempDir(), Workers: 2, Executor: &delayed{d: 100 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sw := memberSweep(t, "wall", 0, 2)
+	sw.Budget = configs.Budget{Wall: 2 * time.Second}
+	if err := sw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	submit(t, c, sw)
+	s := waitDone(t, c, sw.Name, time.Minute)
+	took := time.Since(start)
+	members := 0
+	for _, r := range s.Records {
+		if r.Kind == wire.Member {
+			members++
+			if r.State != wire.TrialDone {
+				t.Errorf("%s ended %s", r.ID, r.State)
+			}
+		}
+	}
+	if members < 4 || took > 15*time.Second {
+		t.Fatalf("%d members in %s: the wall budget of 2s did not end the member stage", members, took)
+	}
+}
