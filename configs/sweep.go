@@ -336,7 +336,7 @@ func LoadSweep(file string) (*Sweep, error) {
 // TrialKnobs lists the parameter names a sweep's space may search: the
 // training knobs, plus "layers"/"width_i" (or "hidden") for architecture.
 func TrialKnobs() []string {
-	return []string{"activation", "optimizer", "lr", "momentum", "batch", "epochs", "l2", "lr_schedule", "patience", "bootstrap",
+	return []string{"activation", "optimizer", "lr", "momentum", "batch", "epochs", "l2", "lr_schedule", "patience", "bootstrap", "feature_fraction",
 		"layers", "width", "hidden", "sparsity", "prune", "prune_scope", "schedule", "fine_tune", "bits", "qat",
 		"per_channel", "asymmetric", "act_bits", "distill_t", "distill_alpha"}
 }
@@ -412,6 +412,8 @@ func ApplyParams(base trainer.Config, p search.Params) (trainer.Config, error) {
 			c.Patience = integer(k)
 		case k == "bootstrap":
 			c.Bootstrap = boolean(k)
+		case k == "feature_fraction":
+			c.FeatureFraction, _ = num(k)
 		case k == "sparsity":
 			c.Sparsity, _ = num(k)
 		case k == "prune":

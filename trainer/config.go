@@ -77,6 +77,12 @@ type Config struct {
 	// which decorrelates ensemble members' errors. The rows left out are
 	// not used. False trains on the rows as they are.
 	Bootstrap bool `json:"bootstrap"`
+	// FeatureFraction keeps a random share of the input features per
+	// model (the random subspace method, another source of ensemble
+	// diversity): the first layer's weights of the others are pruned to
+	// exactly zero, so the packed model does not even store them. 0 or 1
+	// keeps every feature.
+	FeatureFraction float64 `json:"feature_fraction"`
 
 	// Sparsity is the target fraction of pruned weights in [0, 0.99];
 	// 0 disables pruning.
@@ -191,6 +197,9 @@ func (c *Config) Validate() error {
 	}
 	if !(c.ValFraction > 0 && c.ValFraction < 0.5) {
 		bad("val_fraction", c.ValFraction, "(0, 0.5)")
+	}
+	if !(c.FeatureFraction >= 0 && c.FeatureFraction <= 1) {
+		bad("feature_fraction", c.FeatureFraction, "[0, 1] (0 or 1: all features)")
 	}
 	if !(c.Sparsity >= 0 && c.Sparsity <= 0.99) {
 		bad("sparsity", c.Sparsity, "[0, 0.99]")

@@ -35,3 +35,46 @@ func TestBootstrapMembers(t *testing.T) {
 		t.Fatal("bootstrap changed nothing")
 	}
 }
+
+// The random subspace keeps the asked share of input features: the other
+// first-layer columns are exactly zero after training, and the packed
+// model stores nothing for them.
+func TestFeatureFraction(t *testing.T) {
+	ds, err := data.Builtin("digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.Hidden, cfg.Epochs, cfg.FeatureFraction = []int{16}, 5, 0.5
+	rep, err := CrossValidate(context.Background(), cfg, ds, nil, CVOptions{Folds: 0, SplitSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := rep.Model.Net.Layers[0]
+	used := 0
+	for c := 0; c < l.In; c++ {
+		for j := 0; j < l.Out; j++ {
+			if l.W[j*l.In+c] != 0 {
+				used++
+				break
+			}
+		}
+	}
+	if used != 32 {
+		t.Fatalf("%d of 64 input columns used, want 32", used)
+	}
+	full := DefaultConfig()
+	full.Hidden, full.Epochs = []int{16}, 5
+	all, err := CrossValidate(context.Background(), full, ds, nil, CVOptions{Folds: 0, SplitSeed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Size.Bytes >= all.Size.Bytes {
+		t.Fatalf("half the features packs to %d bytes, all of them %d", rep.Size.Bytes, all.Size.Bytes)
+	}
+	bad := DefaultConfig()
+	bad.FeatureFraction = 1.5
+	if err := bad.Validate(); err == nil {
+		t.Fatal("feature_fraction 1.5 accepted")
+	}
+}

@@ -72,6 +72,9 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 		set = &soft
 	}
 	net := NewMLP(cfg.Sizes(d, classes), act, rng)
+	if ff := cfg.FeatureFraction; ff > 0 && ff < 1 {
+		subspace(net, ff, rng)
+	}
 	f := newFitter(net, cfg, set.N)
 	var pr *pruner
 	patience := cfg.Patience
@@ -148,4 +151,24 @@ func softenProbs(q []float32, c int, T float64) []float32 {
 		}
 	}
 	return out
+}
+
+// subspace keeps a random share ff of the input features (at least one):
+// the first layer's columns of the others are masked to exactly zero.
+func subspace(net *MLP, ff float64, rng *rand.Rand) {
+	l := &net.Layers[0]
+	keep := max(1, int(math.Round(ff*float64(l.In))))
+	perm := rng.Perm(l.In)
+	if l.Mask == nil {
+		l.Mask = make([]float32, len(l.W))
+		for i := range l.Mask {
+			l.Mask[i] = 1
+		}
+	}
+	for _, col := range perm[keep:] {
+		for j := 0; j < l.Out; j++ {
+			l.Mask[j*l.In+col] = 0
+			l.W[j*l.In+col] = 0
+		}
+	}
 }

@@ -50,6 +50,7 @@ func addModelFlags(f *pflag.FlagSet) {
 	f.Float64("val-fraction", d.ValFraction, "share of each training fold held out for early stopping")
 	f.Uint64("seed", d.Seed, "random seed (same seed and data: bit-identical weights)")
 	f.Bool("bootstrap", d.Bootstrap, "train on a bootstrap resample of the training rows (bagging, for ensemble members)")
+	f.Float64("feature-fraction", d.FeatureFraction, "keep a random share of the input features (random subspace, for ensemble members); 0: all")
 	f.Float64("sparsity", d.Sparsity, "target fraction of pruned weights (structured: of hidden neurons), 0..0.99")
 	f.String("prune", d.Prune, "pruning kind: "+strings.Join(trainer.PruneKinds, ", "))
 	f.String("prune-scope", d.PruneScope, "unstructured pruning threshold: "+strings.Join(trainer.PruneScopes, ", "))
