@@ -2,6 +2,8 @@ package configs
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,4 +110,30 @@ func TestApplyParamsRejectsForeignValues(t *testing.T) {
 	if cfg.Bits != 8 || !cfg.QAT || cfg.LR != 0.002 || len(cfg.Hidden) != 2 || cfg.Hidden[0] != 32 {
 		t.Fatalf("applied %+v", cfg)
 	}
+}
+
+// A sweep file of any content loads or fails with ErrConfig — never a
+// panic — and what loads is valid.
+func FuzzLoadSweep(f *testing.F) {
+	q, _ := os.ReadFile("quickstart.yaml")
+	f.Add(q)
+	f.Add([]byte("name: x\nspace: {lr: [1, 2]}\nbudget: {trials: 1}\n"))
+	f.Add([]byte("space: {width: {type: int, low: 1, high: 9, per: layers}}\n"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		p := filepath.Join(dir, "s.yaml")
+		if err := os.WriteFile(p, in, 0o600); err != nil {
+			t.Skip()
+		}
+		s, err := LoadSweep(p)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error %v does not wrap ErrConfig", err)
+			}
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("loaded an invalid sweep: %v", err)
+		}
+	})
 }
