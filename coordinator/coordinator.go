@@ -149,6 +149,9 @@ func (c *Coordinator) lead(ctx context.Context, f fence) error {
 		return fmt.Errorf("coordinator: results consumer: %w", err)
 	}
 	w := &writer{cli: c.etcd, fence: f}
+	if err := c.publishDelivery(ctx, w); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	lctx, cancel := context.WithCancelCause(ctx)
@@ -326,4 +329,23 @@ func (c *Coordinator) sweepFinal(ctx context.Context, sweep string) bool {
 		return false
 	}
 	return st.State.Final()
+}
+
+// publishDelivery records the delivery settings in etcd (fenced), where
+// workers read the attempts cap.
+func (c *Coordinator) publishDelivery(ctx context.Context, w *writer) error {
+	t := c.cfg.Topology.Normal()
+	b, err := json.Marshal(wire.Delivery{MaxAttempts: t.MaxAttempts, AckWait: t.AckWait})
+	if err != nil {
+		return err
+	}
+	resp, err := c.etcd.Txn(ctx).If(w.fence.cmp()).Then(clientv3.OpPut(wire.DeliveryKey(), string(b))).Commit()
+	if err != nil {
+		c.stats.EtcdErrors.Add(1)
+		return fmt.Errorf("coordinator: delivery settings: %w", err)
+	}
+	if !resp.Succeeded {
+		return ErrNotLeader
+	}
+	return nil
 }

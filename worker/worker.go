@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,7 +79,7 @@ type Worker struct {
 	mu    sync.Mutex
 	specs map[string]*sweepSpec // by sweep name
 
-	maxAttempts int
+	maxAttempts atomic.Int64
 	ackWait     time.Duration
 }
 
@@ -139,7 +140,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("worker: consumer info: %w", err)
 	}
-	w.maxAttempts, w.ackWait = bus.MaxAttempts(info), info.Config.AckWait
+	w.maxAttempts.Store(int64(bus.MaxAttempts(info)))
+	w.ackWait = info.Config.AckWait
+	go w.followDelivery(ctx)
 
 	regCtx, stopReg := context.WithCancel(context.WithoutCancel(ctx))
 	regDone := make(chan struct{})
@@ -173,6 +176,32 @@ func (w *Worker) Run(ctx context.Context) error {
 	wg.Wait()
 	w.log.Info("worker stopped", "stats", w.stats.Snapshot())
 	return nil
+}
+
+// followDelivery keeps the attempts cap in step with the delivery
+// settings the leading coordinator records in etcd, which take precedence
+// over the consumer's metadata.
+func (w *Worker) followDelivery(ctx context.Context) {
+	apply := func(b []byte) {
+		var d wire.Delivery
+		if json.Unmarshal(b, &d) == nil && d.MaxAttempts > 0 {
+			w.maxAttempts.Store(int64(d.MaxAttempts))
+		}
+	}
+	resp, err := w.etcd.Get(ctx, wire.DeliveryKey())
+	if err != nil {
+		return
+	}
+	if len(resp.Kvs) > 0 {
+		apply(resp.Kvs[0].Value)
+	}
+	for wr := range w.etcd.Watch(ctx, wire.DeliveryKey(), clientv3.WithRev(resp.Header.Revision+1)) {
+		for _, ev := range wr.Events {
+			if ev.Type == clientv3.EventTypePut {
+				apply(ev.Kv.Value)
+			}
+		}
+	}
 }
 
 // register keeps the worker's registration under a lease until ctx ends,
@@ -274,7 +303,7 @@ func (w *Worker) handle(ctx context.Context, msg jetstream.Msg) {
 		msg.Term()
 		return
 	}
-	if attempt > w.maxAttempts {
+	if attempt > int(w.maxAttempts.Load()) {
 		w.stats.Failed.Add(1)
 		w.report(ctx, t, attempt, wire.Failed, fmt.Sprintf("gave up after %d attempts", attempt-1), nil)
 		log.Warn("trial failed: attempts exhausted")

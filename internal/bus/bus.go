@@ -235,7 +235,11 @@ func DefaultID() string {
 // number of attempts a trial gets.
 const MaxAttemptsKey = "consort_max_attempts"
 
-// MaxAttempts reads the attempts cap from the workers' consumer metadata.
+// Normal returns the topology with its defaults filled in.
+func (t Topology) Normal() Topology { return t.normal() }
+
+// MaxAttempts reads the attempts cap from the workers' consumer metadata
+// (NATS 2.10 and later keep it; older servers drop it).
 func MaxAttempts(info *jetstream.ConsumerInfo) int {
 	n, err := strconv.Atoi(info.Config.Metadata[MaxAttemptsKey])
 	if err != nil || n < 1 {

@@ -299,6 +299,16 @@ func TestAttemptsCapFailsTheTrial(t *testing.T) {
 	if n := fl.calls.Load(); n != 3 {
 		t.Fatalf("the failing trial ran %d times, want 3", n)
 	}
+	// The cap is also recorded in etcd, where workers on NATS servers
+	// that drop consumer metadata read it.
+	resp, err := c.Client.Get(context.Background(), wire.DeliveryKey())
+	if err != nil || len(resp.Kvs) == 0 {
+		t.Fatalf("delivery settings not in etcd: %v", err)
+	}
+	var d wire.Delivery
+	if err := json.Unmarshal(resp.Kvs[0].Value, &d); err != nil || d.MaxAttempts != 3 || d.AckWait != 5*time.Second {
+		t.Fatalf("delivery settings %s: %v", resp.Kvs[0].Value, err)
+	}
 }
 
 func TestCancelStopsTheSweep(t *testing.T) {

@@ -15,6 +15,7 @@
 //	/consort/sweeps/<sweep>/cancel         present when a cancel is requested
 //	/consort/sweeps/<sweep>/trials/<id>    TrialRecord
 //	/consort/workers/<worker>              WorkerInfo, under the worker's lease
+//	/consort/delivery                      Delivery: attempts cap, ack wait
 //	/consort/election/…                    coordinator leader election
 //
 // JetStream: stream CONSORT_TRIALS (work queue; subjects consort.trials.>)

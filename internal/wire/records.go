@@ -133,3 +133,11 @@ type WorkerInfo struct {
 	Version     string    `json:"version"`
 	GEMM        string    `json:"gemm"`
 }
+
+// Delivery holds the cluster's trial delivery settings, written by the
+// leading coordinator: workers read the attempts cap here (older NATS
+// servers drop consumer metadata).
+type Delivery struct {
+	MaxAttempts int           `json:"max_attempts"`
+	AckWait     time.Duration `json:"ack_wait"`
+}

@@ -52,6 +52,7 @@ func TrialKey(sweep, id string) string { return TrialsPrefix(sweep) + id }
 func WorkersPrefix() string            { return Prefix + "workers/" }
 func WorkerKey(id string) string       { return Prefix + "workers/" + id }
 func ElectionPrefix() string           { return Prefix + "election" }
+func DeliveryKey() string              { return Prefix + "delivery" }
 
 // ArtifactName names a trial's artifact ("predictions", "model") in the
 // object store.
