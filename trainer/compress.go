@@ -24,10 +24,10 @@ func packedAct(a Activation) packed.Activation {
 	return packed.ReLU
 }
 
-// qat holds quantization-aware training state: fake-quantized copies of
-// the weights, refreshed after every update, which the forward and
-// backward passes use while the optimizer updates the float weights
-// (straight-through estimator).
+// qat holds quantization-aware training state for the fake-quantized
+// copies of the weights (the fitter's fw), refreshed after every update,
+// which the forward and backward passes use while the optimizer updates
+// the float weights (straight-through estimator).
 type qat struct {
 	scheme  packed.Scheme
 	scratch packed.QParams
@@ -68,7 +68,6 @@ func (f *fitter) startQAT(set *Set) bool {
 		}
 		q.refresh(f)
 	}
-	f.qat = q
 	return true
 }
 

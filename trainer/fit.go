@@ -55,8 +55,6 @@ type fitter struct {
 	// onStep, when set, runs after every optimizer update (pruning
 	// schedules, fake-quant refresh).
 	onStep func()
-	// qat is the quantization-aware training state, nil without QAT.
-	qat *qat
 	// actScale, when set, fake-quantizes each layer's input to its static
 	// 8-bit grid in the forward pass (straight-through in the backward).
 	actScale []float32

@@ -122,12 +122,12 @@ func (o *trainOptions) load(cmd *cobra.Command) (*configs.Train, error) {
 }
 
 // loadData loads the configured dataset and separates its test split.
-func loadData(t *configs.Train, root string) (train, test *data.Dataset, err error) {
+func loadData(t *configs.Train) (train, test *data.Dataset, err error) {
 	hm, err := data.ParseHeaderMode(t.Header)
 	if err != nil {
 		return nil, nil, usageError(err)
 	}
-	opt := data.LoadOptions{DataRoot: root, CSV: data.CSVOptions{Label: t.Label, Header: hm}}
+	opt := data.LoadOptions{CSV: data.CSVOptions{Label: t.Label, Header: hm}}
 	ds, own, err := data.Load(t.Data, opt)
 	if err != nil {
 		return nil, nil, usageError(err)
@@ -140,7 +140,7 @@ func loadData(t *configs.Train, root string) (train, test *data.Dataset, err err
 }
 
 func runTrain(ctx context.Context, s *streams, t *configs.Train) error {
-	train, test, err := loadData(t, "")
+	train, test, err := loadData(t)
 	if err != nil {
 		return err
 	}

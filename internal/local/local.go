@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/consort-ml/consort/coordinator"
@@ -143,7 +144,7 @@ func (c *Cluster) waitTopology(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if c.Coordinator.Stats().Leading.Load() == 1 {
-			js, err := jetstreamNew(c.Conn)
+			js, err := jetstream.New(c.Conn)
 			if err == nil {
 				if _, err := js.Consumer(ctx, wire.TrialsStream, wire.WorkersConsumer); err == nil {
 					return nil
