@@ -24,7 +24,7 @@ SPACE_YAML = """
   l2: {type: float, low: 1.0e-6, high: 1.0e-2, log: true}
 """
 MAX_EPOCHS = 45
-ASHA_MIN = int(os.environ.get('ASHA_MIN', '15'))
+ASHA_MIN = int(os.environ.get('ASHA_MIN', '5'))
 ASHA_ETA = int(os.environ.get('ASHA_ETA', '3'))
 STARTUP = int(os.environ.get('TPE_STARTUP', '10'))
 
@@ -50,7 +50,9 @@ ensemble: {{enabled: false}}
     start = parse_time(sw['Status']['started'])
     points = []
     for r in sw['Records']:
-        if r['kind'] == 'member' and r['state'] == 'done':
+        # Only fully trained trials count: a screen at fewer epochs is a
+        # different (cheaper) objective.
+        if r['kind'] == 'member' and r['state'] == 'done' and r.get('epochs', MAX_EPOCHS) == MAX_EPOCHS:
             points.append((parse_time(r['finished_at']) - start, r['metrics']['cv_accuracy']))
     return sorted(points)
 

@@ -77,6 +77,10 @@ type Worker struct {
 	DataRoot string `json:"data_root"`
 	// Drain bounds finishing trials in hand after SIGTERM.
 	Drain time.Duration `json:"drain"`
+	// CheckpointMB bounds the memory of ASHA screens' training states,
+	// kept so that their promotions continue instead of starting over;
+	// 0 keeps none.
+	CheckpointMB int `json:"checkpoint_mb"`
 	// HTTP serves health and metrics; empty means off.
 	HTTP string `json:"http"`
 	// LogFormat is text or json.
@@ -86,7 +90,7 @@ type Worker struct {
 // WorkerDefaults returns the viper defaults of every Worker key.
 func WorkerDefaults() map[string]any {
 	d := ClusterDefaults()
-	for k, v := range defaultsOf(Worker{Drain: 10 * time.Minute, LogFormat: "text"}) {
+	for k, v := range defaultsOf(Worker{Drain: 10 * time.Minute, CheckpointMB: 256, LogFormat: "text"}) {
 		if _, ok := d[k]; !ok {
 			d[k] = v
 		}
@@ -102,6 +106,9 @@ func (w *Worker) Validate() error {
 	}
 	if w.Drain < 0 {
 		errs = append(errs, fieldErr("drain", w.Drain, "≥ 0"))
+	}
+	if w.CheckpointMB < 0 || w.CheckpointMB > 1<<20 {
+		errs = append(errs, fieldErr("checkpoint_mb", w.CheckpointMB, "0 (none) .. 1048576"))
 	}
 	errs = append(errs, validLogFormat(w.LogFormat))
 	return errors.Join(errs...)

@@ -91,6 +91,23 @@ type ASHAConfig struct {
 	MaxEpochs int `json:"max_epochs"`
 }
 
+// TopEpochs returns the epochs of the top rung: the largest
+// MinEpochs·Eta^k not above MaxEpochs. A trial below it is a screen that
+// ASHA may stop; only trials at the top rung are fully trained.
+func (a ASHAConfig) TopEpochs() int {
+	eta, r := max(a.Eta, 0), max(a.MinEpochs, 1)
+	if eta == 0 {
+		eta = 3
+	}
+	if eta < 2 {
+		return r
+	}
+	for r <= a.MaxEpochs/eta {
+		r *= eta
+	}
+	return r
+}
+
 // Budget bounds the member stage: it ends when Trials trials have been
 // started (promotions included) or Wall has passed, whichever comes first.
 // Zero means no bound; at least one must be set.

@@ -51,6 +51,13 @@ type Row struct {
 	Pareto bool `json:"pareto"`
 	// Members lists an ensemble's members.
 	Members []string `json:"members,omitempty"`
+	// Stopped marks a configuration whose highest rung is below ASHA's
+	// top: a screen, stopped or (while the sweep runs) awaiting promotion.
+	// Its numbers are from fewer epochs (Epochs) and it has no refitted
+	// model; it ranks after the fully trained entries, carries a Caveat,
+	// and is never Tied nor Pareto.
+	Stopped bool `json:"stopped,omitempty"`
+	Epochs  int  `json:"epochs,omitempty"`
 	// Caveat warns about a number that is not an honest estimate; empty
 	// means none. The student's is set: it learned from the chosen
 	// ensemble's probabilities, whose members trained on every fold, so
@@ -96,6 +103,15 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 				row.Kind = "student"
 				row.Caveat = studentCaveat
 			}
+			if r.Kind == wire.Member && s.Spec != nil && s.Spec.ASHA.Enabled {
+				asha := s.Spec.ASHA
+				row.Epochs = r.Epochs
+				if r.Epochs < asha.TopEpochs() {
+					row.Stopped = true
+					row.Status = "screened"
+					row.Caveat = fmt.Sprintf("ASHA screen: %d of %d epochs, not refitted", r.Epochs, asha.TopEpochs())
+				}
+			}
 			rows = append(rows, row)
 		case r.Kind == wire.Ensemble && r.EnsembleMetrics != nil:
 			em := r.EnsembleMetrics
@@ -132,7 +148,8 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 	markPareto(rows)
 	// A total order (trial ids are unique), so an unstable sort will do.
 	slices.SortFunc(rows, func(a, b Row) int {
-		return cmp.Or(-cmp.Compare(a.CVAccuracy, b.CVAccuracy), cmp.Compare(a.SizeBytes, b.SizeBytes), cmp.Compare(a.Trial, b.Trial))
+		return cmp.Or(cmpBool(a.Stopped, b.Stopped), -cmp.Compare(a.CVAccuracy, b.CVAccuracy),
+			cmp.Compare(a.SizeBytes, b.SizeBytes), cmp.Compare(a.Trial, b.Trial))
 	})
 	// Ties are judged against the best honest row.
 	if b := slices.IndexFunc(rows, func(r Row) bool { return r.Caveat == "" }); b >= 0 {
@@ -150,6 +167,17 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 		rows[i].Rank = i + 1
 	}
 	return rows
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // memberDesc describes a member's architecture and compression.

@@ -317,6 +317,9 @@ func (r *runner) advance(ctx context.Context) error {
 		if r.memberStop != "" && r.inflight(wire.Member) == 0 {
 			r.log.Info("member stage over", "reason", r.memberStop, "trials", r.count[wire.Member])
 			if r.best(1) == nil {
+				if r.sweep.ASHA.Enabled {
+					return r.fail(ctx, fmt.Errorf("no member trial reached ASHA's top rung (%d epochs): raise budget, or lower asha.max_epochs", r.sweep.ASHA.TopEpochs()))
+				}
 				return r.fail(ctx, errors.New("no member trial succeeded"))
 			}
 			if !r.sweep.Ensemble.Enabled {
@@ -591,7 +594,9 @@ func (r *runner) publish(ctx context.Context) error {
 }
 
 // best returns up to n completed member trials, best CV accuracy first;
-// of a configuration run at several ASHA rungs only the highest counts.
+// of a configuration run at several ASHA rungs only the highest counts,
+// and with ASHA only configurations that reached the top rung count at
+// all: a screen stopped early is neither fully trained nor refitted.
 func (r *runner) best(n int) []*wire.TrialRecord {
 	top := map[string]*wire.TrialRecord{} // by root configuration
 	root := func(rec *wire.TrialRecord) string {
@@ -602,6 +607,9 @@ func (r *runner) best(n int) []*wire.TrialRecord {
 	}
 	for _, rec := range r.order {
 		if rec.Kind != wire.Member || rec.State != wire.TrialDone || rec.Metrics == nil {
+			continue
+		}
+		if r.sweep.ASHA.Enabled && rec.Epochs < r.sweep.ASHA.TopEpochs() {
 			continue
 		}
 		k := root(rec)

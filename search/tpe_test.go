@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -90,51 +91,67 @@ func TestTPEConstantLiar(t *testing.T) {
 	}
 }
 
-// TestTPERungSelection checks the BOHB rule: with enough results at rung 1
-// the model follows rung 1, otherwise rung 0.
-func TestTPERungSelection(t *testing.T) {
+// TestTPERanksByRungReached checks how TPE reads an ASHA history: each
+// configuration counts once, at the highest rung it reached, and those
+// that went further rank above any that stopped lower. Here rung 0 favours
+// small x, the five promoted configurations (the smallest x) say x ≈ 0.2
+// is best, and one screen at x = 0.9 scored spectacularly but was not
+// promoted: proposals follow the promoted, not the screen.
+func TestTPERanksByRungReached(t *testing.T) {
 	s := unitBox(t, 1)
-	build := func(rung1 int) []Trial {
-		var h []Trial
-		rng := rand.New(rand.NewPCG(9, 9))
-		for i := range 40 { // at rung 0, small x is good
-			x := rng.Float64()
-			h = append(h, Trial{ID: strconv.Itoa(i), Params: Params{"x0": x}, State: Complete, Values: []float64{x}})
-		}
-		for i := range rung1 { // at rung 1, x = 0.95 is best, small x bad
-			x, v := 0.05*float64(i), 1.0
-			if i == 0 {
-				x, v = 0.95, 0
-			}
-			h = append(h, Trial{ID: "p" + strconv.Itoa(i), Params: Params{"x0": x}, Rung: 1, Parent: strconv.Itoa(i), State: Complete, Values: []float64{v}})
-		}
-		return h
+	var h []Trial
+	rng := rand.New(rand.NewPCG(9, 9))
+	xs := make([]float64, 40)
+	for i := range xs {
+		xs[i] = rng.Float64()
+		h = append(h, Trial{ID: strconv.Itoa(i), Params: Params{"x0": xs[i]}, State: Complete, Values: []float64{xs[i]}})
 	}
-	tests := []struct {
-		name   string
-		rung1  int
-		bigger bool
-	}{
-		{"too few at rung 1", 9, false},
-		{"enough at rung 1", 10, true},
+	h = append(h, Trial{ID: "lucky", Params: Params{"x0": 0.9}, State: Complete, Values: []float64{-5}})
+	order := make([]int, len(xs))
+	for i := range order {
+		order[i] = i
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			h := build(tc.rung1)
-			above := 0
-			for i := range 40 {
-				p, err := (&TPE{}).Sample(s, h, NewRand(1, i))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if x, _ := p.Float("x0"); x > 0.5 {
-					above++
-				}
-			}
-			if got := above > 20; got != tc.bigger {
-				t.Errorf("%d of 40 proposals above 0.5", above)
-			}
-		})
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	for _, i := range order[:5] {
+		h = append(h, Trial{ID: "p" + strconv.Itoa(i), Params: Params{"x0": xs[i]}, Rung: 1, Parent: strconv.Itoa(i),
+			State: Complete, Values: []float64{math.Abs(xs[i] - 0.2)}})
+	}
+	near, far := 0, 0
+	for i := range 40 {
+		p, err := (&TPE{}).Sample(s, h, NewRand(1, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, _ := p.Float("x0")
+		switch {
+		case x > 0.7:
+			far++
+		case x < 0.45:
+			near++
+		}
+	}
+	if near < 30 || far > 3 {
+		t.Errorf("%d of 40 proposals below 0.45 (want ≥ 30), %d above 0.7 (want ≤ 3)", near, far)
+	}
+}
+
+func TestConfigResults(t *testing.T) {
+	ok := func(tr *Trial) bool { return tr.State == Complete }
+	h := []Trial{
+		{ID: "a", State: Complete, Values: []float64{1}},
+		{ID: "b", State: Complete, Values: []float64{2}},
+		{ID: "a1", Parent: "a", Rung: 1, State: Complete, Values: []float64{3}},
+		{ID: "c", State: Running},
+		{ID: "b1", Parent: "b", Rung: 1, State: Failed},
+		{ID: "a2", Parent: "a1", Rung: 2, State: Complete, Values: []float64{4}},
+		{ID: "d", State: Failed},
+		{ID: "e", State: Complete, Values: []float64{5}},
+		{ID: "x1", Parent: "gone", Rung: 1, State: Complete, Values: []float64{6}},
+	}
+	// a's chain counts once, at a2; b at rung 0 (its promotion failed);
+	// x1's parent is unknown, so it stands for itself.
+	if got, want := configResults(h, ok), []int{1, 5, 7, 8}; !slices.Equal(got, want) {
+		t.Errorf("configResults = %v, want %v", got, want)
 	}
 }
 

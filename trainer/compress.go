@@ -154,6 +154,20 @@ type Size struct {
 // Measure computes the Size of pm, trained with cfg on d features and
 // classes classes, timing inference on the rows of x (raw features).
 func Measure(pm *packed.Model, cfg *Config, d int, classNames []string, x []float32) (Size, error) {
+	s, err := MeasureSize(pm, cfg, d, classNames)
+	if err != nil {
+		return Size{}, err
+	}
+	if s.LatencyUS, err = Latency(pm, x, d); err != nil {
+		return Size{}, err
+	}
+	return s, nil
+}
+
+// MeasureSize is Measure without the latency (LatencyUS is 0): bytes,
+// sparsity, bits and compression ratio only, which cost microseconds
+// where timing inference costs about a tenth of a second.
+func MeasureSize(pm *packed.Model, cfg *Config, d int, classNames []string) (Size, error) {
 	b, err := pm.MarshalBinary()
 	if err != nil {
 		return Size{}, err
@@ -170,16 +184,11 @@ func Measure(pm *packed.Model, cfg *Config, d int, classNames []string, x []floa
 	for i := 0; i+1 < len(s); i++ {
 		total += s[i] * s[i+1]
 	}
-	lat, err := Latency(pm, x, d)
-	if err != nil {
-		return Size{}, err
-	}
 	return Size{
 		Bytes:            int64(len(b)),
 		Sparsity:         1 - float64(stored)/float64(total),
 		Bits:             cfg.Bits,
 		CompressionRatio: float64(dense) / float64(len(b)),
-		LatencyUS:        lat,
 	}, nil
 }
 

@@ -31,6 +31,14 @@ type CVOptions struct {
 	// Teacher, when not nil, holds N×C class probabilities for the training
 	// samples: every model is distilled from them.
 	Teacher []float32
+	// Checkpoint keeps each fold's training state at the end of its main
+	// phase in Report.Checkpoint, when the configuration is Resumable and
+	// not distilled.
+	Checkpoint bool
+	// Resume, when not nil, continues every fold from a checkpoint of
+	// the same configuration at fewer epochs (see Checkpoint.Continues)
+	// instead of training from scratch; the result is the same.
+	Resume *Checkpoint
 	// Progress, when set, is called after each fold and the refit, from
 	// the goroutine that trained it.
 	Progress func(fold int, m Metrics)
@@ -92,6 +100,12 @@ type Report struct {
 	// that ships; Size describes it. Nil without refit.
 	Packed *packed.Model `json:"-"`
 	Size   *Size         `json:"size,omitempty"`
+	// FoldPacked is the first fold's model packed, kept when there is no
+	// refit (to measure the size of a configuration that is screened,
+	// not shipped); nil otherwise.
+	FoldPacked *packed.Model `json:"-"`
+	// Checkpoint holds the folds' training states (CVOptions.Checkpoint).
+	Checkpoint *Checkpoint `json:"-"`
 	// RefitInfo says how the refit model trained.
 	RefitInfo *TrainInfo `json:"refit_info,omitempty"`
 	// Params counts the weights and biases of one model.
@@ -121,8 +135,8 @@ func Split(ds, test *data.Dataset, fraction float64, seed uint64) (*data.Dataset
 }
 
 // foldRNG returns the random source of fold k (k = folds for the refit).
-func foldRNG(seed uint64, k int) *rand.Rand {
-	return rand.New(rand.NewPCG(seed, 0x636f6e736f7274+uint64(k)))
+func foldRNG(seed uint64, k int) resume {
+	return resume{src: rand.NewPCG(seed, 0x636f6e736f7274+uint64(k))}
 }
 
 // CrossValidate trains cfg on each stratified fold of ds, scores it on the
@@ -150,6 +164,12 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 			return nil, err
 		}
 		rep.FoldOf = folds
+		if opt.Resume != nil && !opt.Resume.Continues(cfg, opt, ds.N) {
+			return nil, fmt.Errorf("trainer: the checkpoint (%d epochs) does not continue this configuration (%d epochs)", opt.Resume.epochs, cfg.Epochs)
+		}
+		if opt.Checkpoint && Resumable(&cfg) && len(opt.Teacher) == 0 {
+			rep.Checkpoint = newCheckpoint(cfg, opt, ds.N)
+		}
 		rep.OOF = make([]float32, ds.N*c)
 		trainIdx, evalIdx := data.FoldIndices(folds, opt.Folds)
 		rep.Folds = make([]FoldReport, opt.Folds)
@@ -158,7 +178,12 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 		for k := 0; k < opt.Folds; k++ {
 			g.Go(func() error {
 				t0 := time.Now()
-				fr, err := fitFold(gctx, &cfg, ds, trainIdx[k], opt.Teacher, foldRNG(cfg.Seed, k))
+				rs := foldRNG(cfg.Seed, k)
+				rs.keep = rep.Checkpoint != nil
+				if opt.Resume != nil {
+					rs.state, rs.from = opt.Resume.state[k], opt.Resume.epochs
+				}
+				fr, err := fitFold(gctx, &cfg, ds, trainIdx[k], opt.Teacher, rs)
 				if err != nil {
 					return fmt.Errorf("trainer: fold %d: %w", k, err)
 				}
@@ -172,6 +197,12 @@ func CrossValidate(ctx context.Context, cfg Config, ds, test *data.Dataset, opt 
 					ys[j] = ds.Y[i]
 				}
 				m := Score(probs, ys, c)
+				if k == 0 && !opt.Refit {
+					rep.FoldPacked = fr.packed
+				}
+				if rep.Checkpoint != nil {
+					rep.Checkpoint.state[k] = fr.state
+				}
 				rep.Folds[k] = FoldReport{Fold: k, TrainSize: len(trainIdx[k]), EvalSize: len(evalIdx[k]),
 					Metrics: m, Info: fr.info, Seconds: time.Since(t0).Seconds()}
 				if opt.Progress != nil {
@@ -258,11 +289,13 @@ type foldResult struct {
 	info   TrainInfo
 	packed *packed.Model
 	cfg    *Config
+	state  *foldState // the main phase's end state, when kept
 }
 
 // fitFold trains on rows idx of ds: standardisation fitted on those rows,
 // an early-stopping split carved from them when cfg.Patience > 0.
-func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teacher []float32, rng *rand.Rand) (*foldResult, error) {
+func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teacher []float32, rs resume) (*foldResult, error) {
+	rng := rand.New(rs.src)
 	std := data.FitStandardizer(ds, idx)
 	if cfg.Bootstrap {
 		bag := make([]int, len(idx))
@@ -280,11 +313,11 @@ func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teac
 	if len(val) > 0 {
 		vs = makeSet(ds, val, std, nil)
 	}
-	net, info, err := Train(ctx, cfg, set, vs, ds.D, ds.NumClasses(), rng)
+	net, info, state, err := train(ctx, cfg, set, vs, ds.D, ds.NumClasses(), rng, rs)
 	if err != nil {
 		return nil, err
 	}
-	fr := &foldResult{net: net, std: std, info: info, cfg: cfg}
+	fr := &foldResult{net: net, std: std, info: info, cfg: cfg, state: state}
 	fr.packed, err = Pack(&Model{Net: net, Std: std, Classes: ds.Classes}, cfg, info.ActScale)
 	if err != nil {
 		return nil, err

@@ -56,13 +56,28 @@ func agpPlan(total, stepsPerEpoch int) (t0, n, dt int) {
 // (straight-through estimator). Quantization itself happens when the
 // model is packed (Pack).
 func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng *rand.Rand) (*MLP, TrainInfo, error) {
+	net, info, _, err := train(ctx, cfg, set, val, d, classes, rng, resume{})
+	return net, info, err
+}
+
+// resume says how train starts and what it keeps: from a checkpointed
+// state after from epochs (with src, rng's source, restored), and whether
+// to snapshot the state at the end of the main phase.
+type resume struct {
+	src   *rand.PCG
+	state *foldState
+	from  int
+	keep  bool
+}
+
+func train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng *rand.Rand, rs resume) (*MLP, TrainInfo, *foldState, error) {
 	var info TrainInfo
 	if set.N == 0 {
-		return nil, info, fmt.Errorf("trainer: no training samples")
+		return nil, info, nil, fmt.Errorf("trainer: no training samples")
 	}
 	act, err := ParseActivation(cfg.Activation)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	if set.Teacher != nil && cfg.DistillT != 1 {
 		// Hinton et al. compare student and teacher both at temperature
@@ -71,11 +86,21 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 		soft.Teacher = softenProbs(set.Teacher, classes, cfg.DistillT)
 		set = &soft
 	}
-	net := NewMLP(cfg.Sizes(d, classes), act, rng)
-	if ff := cfg.FeatureFraction; ff > 0 && ff < 1 {
-		subspace(net, ff, rng)
+	var net *MLP
+	if rs.state != nil {
+		net = rs.state.net.Clone()
+	} else {
+		net = NewMLP(cfg.Sizes(d, classes), act, rng)
+		if ff := cfg.FeatureFraction; ff > 0 && ff < 1 {
+			subspace(net, ff, rng)
+		}
 	}
 	f := newFitter(net, cfg, set.N)
+	if rs.state != nil {
+		if err := rs.state.restore(f, rs.src); err != nil {
+			return nil, info, nil, err
+		}
+	}
 	var pr *pruner
 	patience := cfg.Patience
 	if cfg.Sparsity > 0 {
@@ -95,9 +120,17 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 			patience = 0
 		}
 	}
-	info.Train, err = f.phase(ctx, set, val, cfg.Epochs, patience, rng)
+	info.Train, err = f.phase(ctx, set, val, cfg.Epochs-rs.from, patience, rng)
 	if err != nil {
-		return nil, info, err
+		return nil, info, nil, err
+	}
+	info.Train.Epochs += rs.from
+	info.Train.BestEpoch += rs.from
+	var kept *foldState
+	if rs.keep {
+		if kept, err = snapshot(f, rs.src); err != nil {
+			return nil, info, nil, err
+		}
 	}
 	f.onStep = nil
 	if pr != nil {
@@ -109,7 +142,7 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 		f.resetOptimizer()
 		ft, err := f.phase(ctx, set, val, cfg.FineTune, cfg.Patience, rng)
 		if err != nil {
-			return nil, info, err
+			return nil, info, nil, err
 		}
 		info.FineTune = &ft
 	}
@@ -131,7 +164,7 @@ func Train(ctx context.Context, cfg *Config, set, val *Set, d, classes int, rng 
 	if cfg.Prune == "structured" && pr != nil {
 		net = net.Shrink()
 	}
-	return net, info, nil
+	return net, info, kept, nil
 }
 
 // softenProbs returns probabilities q (rows of c) at temperature T:

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,14 @@ type Trainer struct {
 	// DataRoot is the directory dataset paths must resolve under; empty
 	// allows built-in datasets only.
 	DataRoot string
+	// CheckpointBytes bounds the memory of the training states kept from
+	// ASHA screens to continue their promotions: 0 means
+	// DefaultCheckpointBytes, negative keeps none (promotions then train
+	// from scratch, with the same result, more slowly).
+	CheckpointBytes int64
+
+	ckOnce sync.Once
+	ck     checkpoints
 
 	mu    sync.Mutex
 	data  map[configs.SweepData]*loaded
@@ -141,7 +150,22 @@ func (x *Trainer) member(ctx context.Context, job *Job) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	opt := trainer.CVOptions{Folds: sw.Data.Folds, SplitSeed: sw.Data.SplitSeed, Refit: true, Parallel: 1}
+	// A trial below ASHA's top rung is a screen: only its CV score is
+	// used (to stop or promote it), so it skips the refit, the test split,
+	// the latency timing and the model artifact — about a third of a short
+	// trial's time. Its size is measured on the first fold's model.
+	screen := t.Kind == wire.Member && sw.ASHA.Enabled && sw.Data.Folds >= 2 && cfg.Epochs < sw.ASHA.TopEpochs()
+	opt := trainer.CVOptions{Folds: sw.Data.Folds, SplitSeed: sw.Data.SplitSeed, Refit: !screen, Parallel: 1}
+	// A screen keeps its training state; its promotion, if this worker
+	// gets it and still holds the state, continues from there.
+	x.ckOnce.Do(func() { x.ck.limit = cmp.Or(x.CheckpointBytes, DefaultCheckpointBytes) })
+	opt.Checkpoint = screen && x.ck.limit > 0
+	var resumed int
+	if t.Parent != "" && t.Kind == wire.Member {
+		if ck := x.ck.get(t.Sweep + "/" + t.Parent); ck.Continues(cfg, opt, train.N) {
+			opt.Resume, resumed = ck, ck.Epochs()
+		}
+	}
 	if t.Kind == wire.Distill {
 		store, err := job.Store(ctx)
 		if err != nil {
@@ -163,24 +187,52 @@ func (x *Trainer) member(ctx context.Context, job *Job) (*Outcome, error) {
 		}
 		return nil, Permanent(err)
 	}
-	store, err := job.Store(ctx)
-	if err != nil {
+	if rep.Checkpoint != nil {
+		x.ck.put(t.Sweep+"/"+t.ID, rep.Checkpoint)
+	}
+	if resumed > 0 {
+		x.ck.remove(t.Sweep + "/" + t.Parent) // a configuration is promoted once
+	}
+	if screen {
+		size, err := trainer.MeasureSize(rep.FoldPacked, &cfg, train.D, train.Classes)
+		if err != nil {
+			return nil, Permanent(err)
+		}
+		if sw.Objective == "ensemble_gain" { // the coordinator scores the gain on the OOF predictions
+			if err := x.putArtifacts(ctx, job, map[string]func() ([]byte, error){
+				"predictions": trainer.PredictionsOf(rep).MarshalBinary}); err != nil {
+				return nil, err
+			}
+		}
+		m := wire.MetricsOf(rep, size, cfg.Epochs)
+		m.ResumedEpochs = resumed
+		return &Outcome{Metrics: m}, nil
+	}
+	if err := x.putArtifacts(ctx, job, map[string]func() ([]byte, error){
+		"predictions": trainer.PredictionsOf(rep).MarshalBinary, "model": rep.Packed.MarshalBinary}); err != nil {
 		return nil, err
 	}
-	pb, err := trainer.PredictionsOf(rep).MarshalBinary()
+	m := wire.MetricsOf(rep, *rep.Size, cfg.Epochs)
+	m.ResumedEpochs = resumed
+	return &Outcome{Metrics: m}, nil
+}
+
+// putArtifacts encodes and stores a trial's artifacts by name.
+func (x *Trainer) putArtifacts(ctx context.Context, job *Job, enc map[string]func() ([]byte, error)) error {
+	store, err := job.Store(ctx)
 	if err != nil {
-		return nil, Permanent(err)
+		return err
 	}
-	mb, err := rep.Packed.MarshalBinary()
-	if err != nil {
-		return nil, Permanent(err)
-	}
-	for name, b := range map[string][]byte{"predictions": pb, "model": mb} {
-		if _, err := store.PutBytes(ctx, wire.ArtifactName(t.Sweep, t.ID, name), b); err != nil {
-			return nil, fmt.Errorf("store %s: %w", name, err)
+	for name, f := range enc {
+		b, err := f()
+		if err != nil {
+			return Permanent(err)
+		}
+		if _, err := store.PutBytes(ctx, wire.ArtifactName(job.Trial.Sweep, job.Trial.ID, name), b); err != nil {
+			return fmt.Errorf("store %s: %w", name, err)
 		}
 	}
-	return &Outcome{Metrics: wire.MetricsOf(rep, *rep.Size, cfg.Epochs)}, nil
+	return nil
 }
 
 // ensemble scores an ensemble candidate by nested CV on its members'

@@ -159,8 +159,12 @@ and on SIGTERM finishes the trials in hand (up to --drain) before exiting.`,
 			}
 			defer nc.Close()
 			defer ec.Close()
+			ckBytes := int64(c.CheckpointMB) << 20
+			if ckBytes == 0 {
+				ckBytes = -1 // none
+			}
 			w, err := worker.New(worker.Config{ID: c.ID, Concurrency: c.Concurrency, DataRoot: c.DataRoot, Drain: c.Drain,
-				Version: Version, GEMM: gemm.Name(), Logger: log}, nc, ec)
+				Version: Version, GEMM: gemm.Name(), Logger: log, Executor: &worker.Trainer{DataRoot: c.DataRoot, CheckpointBytes: ckBytes}}, nc, ec)
 			if err != nil {
 				return err
 			}
@@ -178,6 +182,7 @@ and on SIGTERM finishes the trials in hand (up to --drain) before exiting.`,
 	f.Int("concurrency", 0, "trials at once (0: one per core)")
 	f.String("data-root", "", "directory dataset paths must resolve under (default: built-in datasets only)")
 	f.Duration("drain", 10*time.Minute, "after SIGTERM, finish trials in hand for up to this long")
+	f.Int("checkpoint-mb", 256, "memory for ASHA screens' training states, so promotions continue them (0: none)")
 	f.String("http", "", "serve /healthz, /readyz and /metrics on this address")
 	f.String("log-format", "text", "log format: text or json")
 	return cmd

@@ -121,13 +121,20 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if err := c.waitTopology(ctx); err != nil {
 		return nil, err
 	}
+	// The in-process workers share one trainer: its dataset, predictions
+	// and checkpoint caches serve all of them, so a promotion continues
+	// its parent's training whichever worker takes it.
+	exec := o.Executor
+	if exec == nil {
+		exec = &worker.Trainer{DataRoot: o.DataRoot}
+	}
 	for i := range o.Workers {
 		nc, ec, err := dial(fmt.Sprintf("consort-worker-%d", i+1))
 		if err != nil {
 			return nil, err
 		}
 		w, err := worker.New(worker.Config{ID: fmt.Sprintf("local-worker-%d", i+1), Concurrency: o.Concurrency,
-			DataRoot: o.DataRoot, Executor: o.Executor, Logger: o.Logger, Version: o.Version, GEMM: o.GEMM, Drain: time.Minute}, nc, ec)
+			DataRoot: o.DataRoot, Executor: exec, Logger: o.Logger, Version: o.Version, GEMM: o.GEMM, Drain: time.Minute}, nc, ec)
 		if err != nil {
 			return nil, err
 		}

@@ -135,4 +135,80 @@ func TestSweepEndToEnd(t *testing.T) {
 	}
 }
 
+// TestASHAScreensAndResumedPromotions runs an ASHA sweep end to end:
+// screens store no artifacts and are not timed, every promotion continues
+// its parent's training from the workers' shared checkpoint cache, and
+// only fully trained members reach the ensemble and the top of the
+// leaderboard.
+func TestASHAScreensAndResumedPromotions(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sw := smallSweep(t, "asha")
+	sw.ASHA = configs.ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 2, MaxEpochs: 6}
+	sw.Budget.Trials = 15
+	sw.Ensemble.Distill = false
+	if err := sw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
+		t.Fatal(err)
+	}
+	st, err := coordinator.Wait(ctx, c.Client, sw.Name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != wire.SweepDone {
+		t.Fatalf("sweep ended %s: %s", st.State, st.Error)
+	}
+	s, err := coordinator.Read(ctx, c.Client, sw.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(c.Conn)
+	store, err := js.ObjectStore(ctx, wire.ArtifactsBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]*wire.TrialRecord{}
+	for _, r := range s.Records {
+		byID[r.ID] = r
+	}
+	screens, promotions := 0, 0
+	for _, r := range s.Records {
+		if r.Kind != wire.Member || r.State != wire.TrialDone {
+			continue
+		}
+		_, err := store.GetInfo(ctx, wire.ArtifactName(sw.Name, r.ID, "model"))
+		if r.Epochs < 6 {
+			screens++
+			if r.Metrics.LatencyUS != 0 || r.Metrics.SizeBytes <= 0 || err == nil {
+				t.Errorf("screen %s: latency %v, size %d, model stored %v", r.ID, r.Metrics.LatencyUS, r.Metrics.SizeBytes, err == nil)
+			}
+		} else if r.Metrics.LatencyUS <= 0 || err != nil {
+			t.Errorf("top-rung member %s: latency %v, model: %v", r.ID, r.Metrics.LatencyUS, err)
+		}
+		if r.Parent != "" {
+			promotions++
+			if p := byID[r.Parent]; p == nil || r.Metrics.ResumedEpochs != p.Epochs {
+				t.Errorf("promotion %s of %s resumed %d epochs", r.ID, r.Parent, r.Metrics.ResumedEpochs)
+			}
+		}
+	}
+	if screens == 0 || promotions == 0 {
+		t.Fatalf("%d screens, %d promotions", screens, promotions)
+	}
+	for _, id := range st.Best.Members {
+		if m := byID[id]; m == nil || m.Epochs != 6 {
+			t.Errorf("ensemble member %s is not fully trained", id)
+		}
+	}
+	rows := coordinator.Leaderboard(s, "cv")
+	for i, r := range rows {
+		if r.Stopped && i+1 < len(rows) && !rows[i+1].Stopped {
+			t.Errorf("screen %s ranks above %s", r.Trial, rows[i+1].Trial)
+		}
+	}
+}
+
 var _ = search.Random{}

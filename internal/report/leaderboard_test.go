@@ -43,6 +43,15 @@ func TestLeaderboardHonesty(t *testing.T) {
 					}
 					continue
 				}
+				if r.Stopped {
+					if r.Caveat == "" || r.Tied || r.Pareto || r.Kind != "member" {
+						t.Errorf("screen %+v: want a member with a caveat, never tied nor Pareto", r)
+					}
+					if i+1 < len(rows) && !rows[i+1].Stopped {
+						t.Errorf("screen %s ranks above the fully trained %s", r.Trial, rows[i+1].Trial)
+					}
+					continue
+				}
 				if r.Caveat != "" {
 					t.Errorf("%s (%s) has a caveat", r.Trial, r.Kind)
 				}

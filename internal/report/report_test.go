@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -141,7 +142,7 @@ func TestParetoPointsAreTheLeaderboard(t *testing.T) {
 					fronts++
 				}
 			}
-			if len(rows) > 0 && fronts == 0 {
+			if slices.ContainsFunc(rows, func(r coordinator.Row) bool { return r.Caveat == "" }) && fronts == 0 {
 				t.Error("no point on the Pareto front")
 			}
 		})

@@ -59,7 +59,7 @@ type TrialRecord struct {
 // Message returns the trial message for the record.
 func (r *TrialRecord) Message(sweep string, specRev int64) *Trial {
 	return &Trial{V: Version, Sweep: sweep, ID: r.ID, Kind: r.Kind, SpecRevision: specRev,
-		Params: r.Params, Epochs: r.Epochs, Seed: r.Seed, Ensemble: r.Ensemble, Teacher: r.Teacher}
+		Params: r.Params, Epochs: r.Epochs, Seed: r.Seed, Parent: r.Parent, Ensemble: r.Ensemble, Teacher: r.Teacher}
 }
 
 // DecodeRecord decodes a trial record read from etcd.

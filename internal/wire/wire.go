@@ -97,6 +97,10 @@ type Trial struct {
 	Epochs int `json:"epochs,omitempty"`
 	// Seed is the training seed.
 	Seed uint64 `json:"seed"`
+	// Parent, on an ASHA promotion, is the trial whose configuration it
+	// trains for more epochs; a worker holding that trial's training
+	// state continues it instead of starting over.
+	Parent string `json:"parent,omitempty"`
 	// Ensemble is the candidate to score (Ensemble).
 	Ensemble *ensemble.Spec `json:"ensemble,omitempty"`
 	// Teacher names the artifact holding the teacher's probabilities
@@ -122,6 +126,9 @@ func (t *Trial) Validate() error {
 	}
 	if t.Epochs < 0 || t.Epochs > 100000 {
 		bad("epochs %d outside 0..100000", t.Epochs)
+	}
+	if t.Parent != "" && (!idRE.MatchString(t.Parent) || t.Kind != Member) {
+		bad("parent %q on a %s trial", t.Parent, t.Kind)
 	}
 	switch t.Kind {
 	case Member, Distill:
@@ -184,7 +191,9 @@ type Metrics struct {
 	Folds         []float64 `json:"folds"`
 	CVMacroF1     float64   `json:"cv_macro_f1"`
 	CVLogLoss     float64   `json:"cv_log_loss"`
-	// Compression, measured on the packed refit model.
+	// Compression, measured on the packed refit model (for an ASHA screen,
+	// which is not refitted, on its first fold's model, and LatencyUS is
+	// not measured: 0).
 	SizeBytes        int64   `json:"size_bytes"`
 	Sparsity         float64 `json:"sparsity"`
 	Bits             int     `json:"bits"`
@@ -194,6 +203,10 @@ type Metrics struct {
 	// Epochs trained (the rung's resource) and the trial's wall time.
 	Epochs  int     `json:"epochs"`
 	Seconds float64 `json:"seconds"`
+	// ResumedEpochs, for an ASHA promotion, counts the epochs continued
+	// from its parent's checkpoint instead of trained again (0: trained
+	// from scratch). The result is the same either way.
+	ResumedEpochs int `json:"resumed_epochs,omitempty"`
 }
 
 // EnsembleMetrics summarise an ensemble trial: the nested-CV scores, the

@@ -137,10 +137,10 @@ func Sweep(name string, o Options) *coordinator.Sweep {
 		s.Status.State = wire.SweepRunning
 		return s
 	}
-	// The ensemble stage over the pool of the best members.
+	// The ensemble stage over the pool of the best fully trained members.
 	var pool []*wire.TrialRecord
 	for _, r := range s.Records {
-		if r.State == wire.TrialDone {
+		if r.State == wire.TrialDone && r.Epochs == spec.ASHA.TopEpochs() {
 			pool = append(pool, r)
 		}
 	}
