@@ -15,7 +15,7 @@ func TestQuickstartSweepLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Name != "quickstart" || s.Data.Source != "digits" || s.Budget.Trials != 40 || !s.ASHA.Enabled {
+	if s.Name != "quickstart" || s.Data.Source != "digits" || s.Budget.Trials != 80 || !s.ASHA.Enabled {
 		t.Fatalf("loaded %+v", s)
 	}
 	if s.Base.Schedule != "agp" || s.Base.Epochs != 30 || s.Base.Optimizer != "adam" {

@@ -25,7 +25,7 @@ var leaderboardFormats = []string{"table", "csv", "json", "markdown", "html"}
 
 // marksLegend explains the marks column of the table and markdown.
 const marksLegend = "marks: * chosen: ship it   = tied with the best (paired t-test over folds)\n" +
-	"       P Pareto-optimal in accuracy and size   † CV optimistic (see below)"
+	"       P Pareto-optimal in accuracy and size   † CV optimistic   s ASHA screen (see below)"
 
 // writeLeaderboard renders the first top rows in format.
 func writeLeaderboard(w io.Writer, format string, rows []coordinator.Row, top int, s *coordinator.Sweep) error {
@@ -99,12 +99,21 @@ func writeLeaderboard(w io.Writer, format string, rows []coordinator.Row, top in
 	return usageError(fmt.Errorf("--format %q: allowed %s", format, strings.Join(leaderboardFormats, ", ")))
 }
 
-// writeCaveats prints a line per row with a caveat.
+// writeCaveats prints a line per row with a caveat, and one for all the
+// ASHA screens.
 func writeCaveats(w io.Writer, rows []coordinator.Row, indent string) {
+	screens := 0
 	for _, r := range rows {
-		if r.Caveat != "" {
+		switch {
+		case r.Stopped:
+			screens++
+		case r.Caveat != "":
 			fmt.Fprintf(w, "%s† %s (%s): %s\n", indent, r.Trial, r.Kind, r.Caveat)
 		}
+	}
+	if screens > 0 {
+		fmt.Fprintf(w, "%ss %d ASHA screen%s: trained for fewer epochs than the top rung and not refitted; listed after the fully trained entries\n",
+			indent, screens, plural(screens))
 	}
 }
 
@@ -214,6 +223,17 @@ func latencyCell(us float64) string {
 	return strconv.FormatFloat(us, 'f', 1, 64) + " µs"
 }
 
+// countScreens counts the ASHA screens among rows.
+func countScreens(rows []coordinator.Row) int {
+	n := 0
+	for _, r := range rows {
+		if r.Stopped {
+			n++
+		}
+	}
+	return n
+}
+
 func marks(r coordinator.Row) string {
 	var b strings.Builder
 	if r.Chosen {
@@ -225,7 +245,10 @@ func marks(r coordinator.Row) string {
 	if r.Pareto {
 		b.WriteByte('P')
 	}
-	if r.Caveat != "" {
+	switch {
+	case r.Stopped:
+		b.WriteByte('s')
+	case r.Caveat != "":
 		b.WriteString("†")
 	}
 	return b.String()
@@ -285,6 +308,8 @@ func printVerdict(w io.Writer, s *coordinator.Sweep, rows []coordinator.Row, dir
 		if b := v.Best; b != nil {
 			line(label, "%s (%s): CV %s, 95%% CI %s–%s, %s — %s", b.Trial, b.Kind, report.Percent(b.CVAccuracy, 2),
 				report.Percent(b.CILow, 2), report.Percent(b.CIHigh, 2), report.HumanBytes(b.SizeBytes), why)
+		} else if screens := countScreens(rows); screens > 0 {
+			line(label, "no member fully trained yet (%d ASHA screen%s finished) — %s", screens, plural(screens), why)
 		} else {
 			line(label, "no trial has finished")
 		}

@@ -133,10 +133,15 @@ func (p *progress) draw(final bool) {
 		return
 	}
 	c := p.count(s)
-	// New bests, in the order they finished.
+	// New bests, in the order they finished; with ASHA only fully trained
+	// members count (a screen is neither refitted nor shippable).
+	top := 0
+	if p.sweep != nil && p.sweep.ASHA.Enabled {
+		top = p.sweep.ASHA.TopEpochs()
+	}
 	var better []*wire.TrialRecord
 	for _, r := range s.Records {
-		if r.Kind == wire.Member && r.State == wire.TrialDone && r.Metrics != nil && r.Metrics.CVAccuracy > p.bestAcc {
+		if r.Kind == wire.Member && r.State == wire.TrialDone && r.Metrics != nil && r.Epochs >= top && r.Metrics.CVAccuracy > p.bestAcc {
 			better = append(better, r)
 		}
 	}

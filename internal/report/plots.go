@@ -349,10 +349,14 @@ func progressPlot(s *coordinator.Sweep, o Options) Plot {
 		cut = vals[o.maxPoints()-1]
 	}
 	shown, clipped := 0, 0
+	top := 0 // with ASHA, screens below the top rung do not make the best
+	if s.Spec != nil && s.Spec.ASHA.Enabled {
+		top = s.Spec.ASHA.TopEpochs()
+	}
 	for i, r := range done {
 		a := r.Metrics.CVAccuracy
 		x := f.x.at(at(r.FinishedAt))
-		if a > best {
+		if a > best && r.Epochs >= top {
 			if len(bx) > 0 {
 				bx, by = append(bx, x), append(by, by[len(by)-1])
 			}
@@ -392,7 +396,7 @@ func progressPlot(s *coordinator.Sweep, o Options) Plot {
 		c.text("callout", "start", f.l+6, y-5, "chosen ensemble "+Percent(b.CV.Mean.Accuracy, 2))
 	}
 	cap := fmt.Sprintf("Each finished member trial (%d) at the time it finished; darker points are ASHA promotions trained longer. "+
-		"The line is the best member CV accuracy so far.", len(done))
+		"The line is the best CV accuracy so far of a fully trained member (ASHA screens do not count).", len(done))
 	if shown < len(done) {
 		cap += fmt.Sprintf(" Showing the %d most accurate and every new best.", shown)
 	}

@@ -99,7 +99,7 @@ func Sweep(name string, o Options) *coordinator.Sweep {
 	var promote []pending
 	for len(s.Records) < o.Members {
 		var r *wire.TrialRecord
-		if len(promote) > 0 && rng.IntN(3) == 0 {
+		if len(promote) > 0 && rng.IntN(2) == 0 {
 			p := promote[0]
 			promote = promote[1:]
 			r = &wire.TrialRecord{Params: p.parent.Params, Epochs: p.epochs, Rung: p.rung, Parent: p.parent.ID}
@@ -127,7 +127,7 @@ func Sweep(name string, o Options) *coordinator.Sweep {
 			r.Metrics = g.metrics(r.Params, r.Epochs)
 			r.Values = []float64{r.Metrics.CVAccuracy}
 			r.FinishedAt = r.StartedAt.Add(time.Duration(r.Metrics.Seconds * float64(time.Second)))
-			if r.Rung < 2 && rng.IntN(3) == 0 {
+			if r.Rung < 2 && rng.IntN(2) == 0 {
 				promote = append(promote, pending{r, []int{15, 45}[r.Rung], r.Rung + 1})
 			}
 		}
