@@ -91,21 +91,18 @@ type ASHAConfig struct {
 	MaxEpochs int `json:"max_epochs"`
 }
 
-// TopEpochs returns the epochs of the top rung: the largest
-// MinEpochs·Eta^k not above MaxEpochs. A trial below it is a screen that
-// ASHA may stop; only trials at the top rung are fully trained.
+// TopEpochs returns the epochs of ASHA's top rung (search.ASHA.Rungs), or
+// 0 when ASHA is off. A member trained for fewer epochs is a screen that
+// ASHA may stop; only members at the top rung are fully trained.
 func (a ASHAConfig) TopEpochs() int {
-	eta, r := max(a.Eta, 0), max(a.MinEpochs, 1)
-	if eta == 0 {
-		eta = 3
+	if !a.Enabled {
+		return 0
 	}
-	if eta < 2 {
-		return r
+	rungs, err := (&search.ASHA{Eta: a.Eta, MinResource: a.MinEpochs, MaxResource: a.MaxEpochs}).Rungs()
+	if err != nil {
+		return a.MaxEpochs // not a valid sweep; Validate reports it
 	}
-	for r <= a.MaxEpochs/eta {
-		r *= eta
-	}
-	return r
+	return rungs[len(rungs)-1]
 }
 
 // Budget bounds the member stage: it ends when Trials trials have been

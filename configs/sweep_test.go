@@ -137,3 +137,21 @@ func FuzzLoadSweep(f *testing.F) {
 		}
 	})
 }
+
+func TestASHATopEpochs(t *testing.T) {
+	for _, tc := range []struct {
+		a    ASHAConfig
+		want int
+	}{
+		{ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 5, MaxEpochs: 45}, 45},
+		{ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 15, MaxEpochs: 45}, 45},
+		{ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 5, MaxEpochs: 40}, 15},
+		{ASHAConfig{Enabled: true, MinEpochs: 2, MaxEpochs: 20}, 18}, // Eta 0 means 3
+		{ASHAConfig{Enabled: true, Eta: 2, MinEpochs: 1, MaxEpochs: 10}, 8},
+		{ASHAConfig{Eta: 3, MinEpochs: 5, MaxEpochs: 45}, 0}, // off: nothing is a screen
+	} {
+		if got := tc.a.TopEpochs(); got != tc.want {
+			t.Errorf("%+v: TopEpochs %d, want %d", tc.a, got, tc.want)
+		}
+	}
+}

@@ -76,6 +76,10 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 	for _, r := range s.Records {
 		recs[r.ID] = r
 	}
+	topEpochs := 0 // ASHA's top rung; members below it are screens
+	if s.Spec != nil {
+		topEpochs = s.Spec.ASHA.TopEpochs()
+	}
 	// Members: of a configuration run at several rungs, the highest.
 	top := map[string]*wire.TrialRecord{}
 	root := func(r *wire.TrialRecord) string {
@@ -103,13 +107,12 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 				row.Kind = "student"
 				row.Caveat = studentCaveat
 			}
-			if r.Kind == wire.Member && s.Spec != nil && s.Spec.ASHA.Enabled {
-				asha := s.Spec.ASHA
+			if r.Kind == wire.Member && topEpochs > 0 {
 				row.Epochs = r.Epochs
-				if r.Epochs < asha.TopEpochs() {
+				if r.Epochs < topEpochs {
 					row.Stopped = true
 					row.Status = "screened"
-					row.Caveat = fmt.Sprintf("ASHA screen: %d of %d epochs, not refitted", r.Epochs, asha.TopEpochs())
+					row.Caveat = fmt.Sprintf("ASHA screen: %d of %d epochs, not refitted", r.Epochs, topEpochs)
 				}
 			}
 			rows = append(rows, row)

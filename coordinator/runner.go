@@ -605,11 +605,9 @@ func (r *runner) best(n int) []*wire.TrialRecord {
 		}
 		return rec.ID
 	}
+	topEpochs := r.sweep.ASHA.TopEpochs()
 	for _, rec := range r.order {
-		if rec.Kind != wire.Member || rec.State != wire.TrialDone || rec.Metrics == nil {
-			continue
-		}
-		if r.sweep.ASHA.Enabled && rec.Epochs < r.sweep.ASHA.TopEpochs() {
+		if rec.Kind != wire.Member || rec.State != wire.TrialDone || rec.Metrics == nil || rec.Epochs < topEpochs {
 			continue
 		}
 		k := root(rec)

@@ -154,7 +154,7 @@ func (x *Trainer) member(ctx context.Context, job *Job) (*Outcome, error) {
 	// used (to stop or promote it), so it skips the refit, the test split,
 	// the latency timing and the model artifact — about a third of a short
 	// trial's time. Its size is measured on the first fold's model.
-	screen := t.Kind == wire.Member && sw.ASHA.Enabled && sw.Data.Folds >= 2 && cfg.Epochs < sw.ASHA.TopEpochs()
+	screen := t.Kind == wire.Member && sw.Data.Folds >= 2 && cfg.Epochs < sw.ASHA.TopEpochs()
 	opt := trainer.CVOptions{Folds: sw.Data.Folds, SplitSeed: sw.Data.SplitSeed, Refit: !screen, Parallel: 1}
 	// A screen keeps its training state; its promotion, if this worker
 	// gets it and still holds the state, continues from there.

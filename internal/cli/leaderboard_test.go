@@ -16,30 +16,10 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/consort-ml/consort/coordinator"
-	"github.com/consort-ml/consort/internal/embedded"
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/report"
 	"github.com/consort-ml/consort/internal/report/reporttest"
 )
-
-// startEtcd starts an embedded etcd and returns its endpoint and a
-// client.
-func startEtcd(t testing.TB) (string, *clientv3.Client) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts etcd")
-	}
-	e, err := embedded.StartEtcd(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return e.Endpoint, cli
-}
 
 func storeSweep(t testing.TB, cli *clientv3.Client, s *coordinator.Sweep) {
 	t.Helper()
@@ -294,7 +274,7 @@ func TestLeaderboardUsageErrors(t *testing.T) {
 // TestLeaderboardAt10k is the bar: with 10,000 trials recorded in etcd,
 // `consort leaderboard SWEEP --top 20` prints in under a second.
 func TestLeaderboardAt10k(t *testing.T) {
-	endpoint, cli := startEtcd(t)
+	endpoint, cli := embeddedtest.Etcd(t)
 	s := reporttest.Sweep("big", reporttest.Options{Members: 10000, Ensembles: 300, Seed: 1})
 	storeSweep(t, cli, s)
 	for _, format := range []string{"table", "json"} {
@@ -320,7 +300,7 @@ func TestLeaderboardAt10k(t *testing.T) {
 
 // TestLeaderboardWatch follows a running sweep until it ends.
 func TestLeaderboardWatch(t *testing.T) {
-	endpoint, cli := startEtcd(t)
+	endpoint, cli := embeddedtest.Etcd(t)
 	storeSweep(t, cli, reporttest.Sweep("w", reporttest.Options{Members: 30, Running: 4, Seed: 5}))
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -358,7 +338,7 @@ func boardRows(out string) int {
 }
 
 func BenchmarkLeaderboardCommand(b *testing.B) {
-	endpoint, cli := startEtcd(b)
+	endpoint, cli := embeddedtest.Etcd(b)
 	storeSweep(b, cli, reporttest.Sweep("big", reporttest.Options{Members: 10000, Ensembles: 300, Seed: 1}))
 	b.ReportAllocs()
 	for b.Loop() {

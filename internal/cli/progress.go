@@ -135,10 +135,7 @@ func (p *progress) draw(final bool) {
 	c := p.count(s)
 	// New bests, in the order they finished; with ASHA only fully trained
 	// members count (a screen is neither refitted nor shippable).
-	top := 0
-	if p.sweep != nil && p.sweep.ASHA.Enabled {
-		top = p.sweep.ASHA.TopEpochs()
-	}
+	top := p.sweep.ASHA.TopEpochs()
 	var better []*wire.TrialRecord
 	for _, r := range s.Records {
 		if r.Kind == wire.Member && r.State == wire.TrialDone && r.Metrics != nil && r.Epochs >= top && r.Metrics.CVAccuracy > p.bestAcc {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/report/reporttest"
 	"github.com/consort-ml/consort/internal/wire"
 )
@@ -16,7 +17,7 @@ import (
 // trials and ends, and returns what it wrote.
 func progressRun(t *testing.T, format string) string {
 	t.Helper()
-	_, cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	first := reporttest.Sweep("prog", reporttest.Options{Members: 20, Running: 4, Seed: 21})
 	first.Spec.Budget.Trials = 35
 	storeSweep(t, cli, first)

@@ -20,6 +20,7 @@ import (
 	"github.com/consort-ml/consort/configs"
 	"github.com/consort-ml/consort/coordinator"
 	"github.com/consort-ml/consort/internal/dashboard"
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/local"
 	"github.com/consort-ml/consort/internal/report/reporttest"
 	"github.com/consort-ml/consort/internal/wire"
@@ -315,7 +316,7 @@ func TestBrowserLive(t *testing.T) {
 // Each attempt is cold (a new dashboard, nothing cached); the best of
 // three counts, since on a shared machine other load only adds time.
 func TestBrowserFirstRenderAt10k(t *testing.T) {
-	cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	if _, err := exec.LookPath("chromium"); err != nil {
 		t.Skip("chromium is not installed")
 	}

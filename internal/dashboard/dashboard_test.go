@@ -16,28 +16,9 @@ import (
 
 	"github.com/consort-ml/consort/coordinator"
 	"github.com/consort-ml/consort/internal/dashboard"
-	"github.com/consort-ml/consort/internal/embedded"
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/report/reporttest"
 )
-
-// startEtcd starts an embedded etcd and returns a client of it.
-func startEtcd(t testing.TB) *clientv3.Client {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts etcd")
-	}
-	e, err := embedded.StartEtcd(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
-	return cli
-}
 
 // serve serves a dashboard over cli on a local test server.
 func serve(t testing.TB, cli *clientv3.Client, cfg dashboard.Config) *httptest.Server {
@@ -81,7 +62,7 @@ func get(t testing.TB, url string, header ...string) (int, http.Header, []byte) 
 }
 
 func TestAPI(t *testing.T) {
-	cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	done := reporttest.Sweep("done-sweep", reporttest.Options{Members: 120, Ensembles: 10, Seed: 1})
 	running := reporttest.Sweep("running-sweep", reporttest.Options{Members: 30, Running: 3, Seed: 2})
 	running.Status.Submitted = done.Status.Submitted.Add(time.Hour)
@@ -207,7 +188,7 @@ func TestAPI(t *testing.T) {
 
 // TestUpdates checks that a running sweep's new trials reach the API.
 func TestUpdates(t *testing.T) {
-	cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	s := reporttest.Sweep("live", reporttest.Options{Members: 20, Running: 5, Seed: 3})
 	store(t, cli, s)
 	srv := serve(t, cli, dashboard.Config{MinRead: time.Millisecond})
@@ -235,7 +216,7 @@ func TestUpdates(t *testing.T) {
 // best of three cold attempts counts: other load on a shared machine
 // only adds time.
 func TestFirstPageAt10k(t *testing.T) {
-	cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	s := reporttest.Sweep("big", reporttest.Options{Members: 10000, Ensembles: 300, Seed: 1})
 	store(t, cli, s)
 	best := time.Duration(-1)
@@ -267,7 +248,7 @@ func TestFirstPageAt10k(t *testing.T) {
 }
 
 func BenchmarkSweepAPI(b *testing.B) {
-	cli := startEtcd(b)
+	_, cli := embeddedtest.Etcd(b)
 	for _, n := range []int{1000, 10000} {
 		name := "bench-" + strings.Repeat("x", n/1000)
 		store(b, cli, reporttest.Sweep(name, reporttest.Options{Members: n, Ensembles: 200, Seed: 1}))

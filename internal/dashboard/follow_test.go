@@ -9,13 +9,14 @@ import (
 
 	"github.com/consort-ml/consort/coordinator"
 	"github.com/consort-ml/consort/internal/dashboard"
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/report/reporttest"
 )
 
 // TestFollower checks that each incremental read equals a full
 // coordinator.Read of the same sweep.
 func TestFollower(t *testing.T) {
-	cli := startEtcd(t)
+	_, cli := embeddedtest.Etcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	f := dashboard.NewFollower(cli, "f")

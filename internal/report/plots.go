@@ -350,7 +350,7 @@ func progressPlot(s *coordinator.Sweep, o Options) Plot {
 	}
 	shown, clipped := 0, 0
 	top := 0 // with ASHA, screens below the top rung do not make the best
-	if s.Spec != nil && s.Spec.ASHA.Enabled {
+	if s.Spec != nil {
 		top = s.Spec.ASHA.TopEpochs()
 	}
 	for i, r := range done {

@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
-
 	"github.com/consort-ml/consort/coordinator"
-	"github.com/consort-ml/consort/internal/embedded"
+	"github.com/consort-ml/consort/internal/embedded/embeddedtest"
 	"github.com/consort-ml/consort/internal/wire"
 )
 
@@ -69,19 +67,7 @@ func TestSweepShape(t *testing.T) {
 }
 
 func TestStoreRead(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts etcd")
-	}
-	e, err := embedded.StartEtcd(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.Close)
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint}, DialTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cli.Close() })
+	_, cli := embeddedtest.Etcd(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	want := Sweep("stored", Options{Members: 500, Ensembles: 30, Seed: 3})
