@@ -7,9 +7,26 @@
 // of an operation on two NaNs can still differ, as the Go compiler may
 // commute them (see doc.go).
 
+// Adam and SGD run with MXCSR's flush-to-zero and denormals-are-zero bits
+// set (FTZON and FTZOFF below): subnormal inputs read as zero and tiny
+// results become zero, as the Go loops do by hand (see doc.go). MXCSR is
+// per thread and assembly functions are not preempted, so the caller's
+// mode is restored before RET and nothing else ever runs with it.
+
 //go:build !purego
 
 #include "textflag.h"
+
+// FTZON saves MXCSR in the frame's first word and sets FTZ (bit 15) and
+// DAZ (bit 6); FTZOFF restores it. BX is scratch.
+#define FTZON \
+	STMXCSR saved-8(SP); \
+	MOVL    saved-8(SP), BX; \
+	ORL     $0x8040, BX; \
+	MOVL    BX, ftz-4(SP); \
+	LDMXCSR ftz-4(SP)
+
+#define FTZOFF LDMXCSR saved-8(SP)
 
 // Adam on one 8-float vector at byte offset AX; constants in Y8–Y15 (see
 // adamAVX2). MASK is either a multiply of gi by the mask or nothing.
@@ -46,7 +63,7 @@
 //
 // One Adam step on n floats, n a positive multiple of 8; mask may be nil.
 // c1 = 1-b1 and c2 = 1-b2.
-TEXT ·adamAVX2(SB), NOSPLIT, $0-80
+TEXT ·adamAVX2(SB), NOSPLIT, $8-80
 	MOVQ         w+0(FP), DI
 	MOVQ         grad+8(FP), SI
 	MOVQ         m+16(FP), R8
@@ -63,6 +80,7 @@ TEXT ·adamAVX2(SB), NOSPLIT, $0-80
 	VBROADCASTSS eps+76(FP), Y8
 	SHLQ         $2, CX
 	XORQ         AX, AX
+	FTZON
 	TESTQ        R10, R10
 	JZ           adamplain
 
@@ -71,6 +89,7 @@ adammask:
 	CMPQ AX, CX
 	JNE  adammask
 	VZEROUPPER
+	FTZOFF
 	RET
 
 adamplain:
@@ -78,6 +97,7 @@ adamplain:
 	CMPQ AX, CX
 	JNE  adamplain
 	VZEROUPPER
+	FTZOFF
 	RET
 
 // SGD on one 8-float vector at byte offset AX; l2, lr, mu in Y15, Y14, Y13.
@@ -100,7 +120,7 @@ adamplain:
 //
 // One SGD-with-momentum step on n floats, n a positive multiple of 8;
 // mask may be nil.
-TEXT ·sgdAVX2(SB), NOSPLIT, $0-52
+TEXT ·sgdAVX2(SB), NOSPLIT, $8-52
 	MOVQ         w+0(FP), DI
 	MOVQ         grad+8(FP), SI
 	MOVQ         vel+16(FP), R8
@@ -111,6 +131,7 @@ TEXT ·sgdAVX2(SB), NOSPLIT, $0-52
 	VBROADCASTSS mu+48(FP), Y13
 	SHLQ         $2, CX
 	XORQ         AX, AX
+	FTZON
 	TESTQ        R10, R10
 	JZ           sgdplain
 
@@ -119,6 +140,7 @@ sgdmask:
 	CMPQ AX, CX
 	JNE  sgdmask
 	VZEROUPPER
+	FTZOFF
 	RET
 
 sgdplain:
@@ -126,6 +148,7 @@ sgdplain:
 	CMPQ AX, CX
 	JNE  sgdplain
 	VZEROUPPER
+	FTZOFF
 	RET
 
 // ReLU in place on X, clearing every lane whose sign bit is set; T is

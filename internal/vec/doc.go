@@ -42,7 +42,8 @@
 // language specification says forbid fusion, and the assembly has no FMA
 // instructions. So both paths give the same bits, on every architecture
 // and GOAMD64 level, and the same bits as the trainer's original loops
-// wherever the compiler did not fuse those (amd64 below GOAMD64=v3). The
+// wherever the compiler did not fuse those (amd64 below GOAMD64=v3) and,
+// for Adam and SGD, no subnormal arises (see below). The
 // results do not depend on alignment, on where a vector boundary falls or
 // on the goroutine: same inputs, same bits.
 //
@@ -59,11 +60,20 @@
 // included, so a sum of two NaNs may be NaN on one path and +0 on the
 // other.
 //
-// Subnormal operands are computed exactly, not flushed to zero (that
-// would break agreement with the Go loops). On the Zen 4 cores this was
-// measured on they cost about 1.5× in Adam; Adam's first moment of a
-// weight whose gradient stays exactly zero (a dead unit) decays into them
-// after about 800 steps.
+// Adam and SGD flush subnormals, as x86 does with MXCSR's FTZ and DAZ
+// bits (the AVX2 kernels set them for their own duration and restore the
+// caller's mode; the Go loops do the same by hand): a subnormal operand
+// reads as a zero of its sign, and a result that x86 finds tiny — below
+// 2⁻¹²⁶ after rounding to 24 bits with an unbounded exponent — becomes a
+// zero of its sign. Without it the first moment of a weight whose gradient
+// stays exactly zero (a dead unit, or a weight on an always-zero input
+// pixel) decays into the subnormals after about 800 steps and stays there,
+// and on the Intel Xeon cores of the machine this was measured on every
+// operation on one takes a microcode assist: on digits with one hidden
+// layer of 200 at batch 16, 4% of the first moments were subnormal, Adam
+// took 35% of training at 6 ns an element instead of 0.4, and flushing
+// cut 5-fold training from 3.76 s to 2.62 s with the same accuracy to
+// every digit. The other kernels compute subnormals exactly.
 //
 // # Contracts
 //

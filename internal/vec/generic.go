@@ -7,53 +7,83 @@ import "math"
 // specification says rounds and so forbids fusing it with the following
 // addition into an FMA: the results are the same on every architecture
 // and GOAMD64 level, and the same as the AVX2 kernels, which use no FMA.
+// The optimizer loops (Adam, SGD) also flush subnormals as the AVX2
+// kernels do (see ftz).
 
 func adamGeneric(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
-	c1, c2 := 1-b1, 1-b2
-	if mask == nil {
-		for i := range w {
-			gi := g[i] + float32(l2*w[i])
-			mi := float32(b1*m[i]) + float32(c1*gi)
-			vi := float32(b2*v[i]) + float32(float32(c2*gi)*gi)
-			m[i], v[i] = mi, vi
-			w[i] -= float32(step*mi) / (float32(sqrt32(vi)*rbc2) + eps)
-		}
-		return
+	if mask != nil {
+		mask = mask[:len(w)]
 	}
-	mask = mask[:len(w)]
+	c1, c2 := daz(1-b1), daz(1-b2)
+	l2, step, rbc2, b1, b2, eps = daz(l2), daz(step), daz(rbc2), daz(b1), daz(b2), daz(eps)
 	for i := range w {
-		gi := float32(g[i]+float32(l2*w[i])) * mask[i]
-		mi := float32(b1*m[i]) + float32(c1*gi)
-		vi := float32(b2*v[i]) + float32(float32(c2*gi)*gi)
+		wi := daz(w[i])
+		gi := add(daz(g[i]), mul(l2, wi))
+		if mask != nil {
+			gi = mul(gi, daz(mask[i]))
+		}
+		mi := add(mul(b1, daz(m[i])), mul(c1, gi))
+		vi := add(mul(b2, daz(v[i])), mul(mul(c2, gi), gi))
 		m[i], v[i] = mi, vi
-		w[i] -= float32(step*mi) / (float32(sqrt32(vi)*rbc2) + eps)
+		w[i] = sub(wi, div(mul(step, mi), add(mul(sqrt32(vi), rbc2), eps)))
 	}
 }
 
 // sqrt32 is the correctly rounded float32 square root (the float64 root
-// of a float32, rounded once more, is correctly rounded).
+// of a float32, rounded once more, is correctly rounded). Its operand is
+// never subnormal here, nor then its result.
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 func sgdGeneric(w, g, vel, mask []float32, l2, lr, mu float32) {
 	g, vel = g[:len(w)], vel[:len(w)]
-	if mask == nil {
-		for i := range w {
-			gi := g[i] + float32(l2*w[i])
-			vi := float32(mu*vel[i]) + gi
-			vel[i] = vi
-			w[i] -= float32(lr * vi)
-		}
-		return
+	if mask != nil {
+		mask = mask[:len(w)]
 	}
-	mask = mask[:len(w)]
+	l2, lr, mu = daz(l2), daz(lr), daz(mu)
 	for i := range w {
-		gi := float32(g[i]+float32(l2*w[i])) * mask[i]
-		vi := float32(mu*vel[i]) + gi
+		wi := daz(w[i])
+		gi := add(daz(g[i]), mul(l2, wi))
+		if mask != nil {
+			gi = mul(gi, daz(mask[i]))
+		}
+		vi := add(mul(mu, daz(vel[i])), gi)
 		vel[i] = vi
-		w[i] -= float32(lr * vi)
+		w[i] = sub(wi, mul(lr, vi))
 	}
 }
+
+// The optimizer loops compute as x86 does with MXCSR's DAZ and FTZ bits
+// set, which is how the AVX2 kernels run: daz reads a subnormal operand as
+// a zero of its sign, and each operation's result goes through ftz, which
+// returns a zero of the result's sign where x86 detects underflow. x86
+// detects tininess after rounding: a result is tiny when, rounded to
+// float32's 24 bits with an unbounded exponent, it is below 2⁻¹²⁶, that
+// is when its exact value is below 2⁻¹²⁶·(1 − 2⁻²⁵). The operations are
+// done in float64, where the product of two float32s is exact, the sum of
+// two that are not subnormal is exact whenever it is near 2⁻¹²⁶, and the
+// double rounding of +, −, ×, ÷ and √ to float32 is innocuous (53 ≥ 2·24+2
+// bits).
+const tinyBelow = 0x1p-126 * (1 - 0x1p-25)
+
+func daz(x float32) float32 {
+	if x != 0 && x > -0x1p-126 && x < 0x1p-126 {
+		return float32(math.Copysign(0, float64(x)))
+	}
+	return x
+}
+
+func ftz(x float64) float32 {
+	if x > -tinyBelow && x < tinyBelow {
+		return float32(math.Copysign(0, x))
+	}
+	return float32(x)
+}
+
+func add(a, b float32) float32 { return ftz(float64(a) + float64(b)) }
+func sub(a, b float32) float32 { return ftz(float64(a) - float64(b)) }
+func mul(a, b float32) float32 { return ftz(float64(a) * float64(b)) }
+func div(a, b float32) float32 { return ftz(float64(a) / float64(b)) }
 
 func biasReLUGeneric(z, b []float32) {
 	n := len(b)

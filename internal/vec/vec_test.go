@@ -48,34 +48,54 @@ func testLengths() []int {
 // the double rounding is innocuous for +, -, ×, ÷ and √).
 func r(x float64) float64 { return float64(float32(x)) }
 
+// z is r for the optimizers, which flush tiny results to a zero of their
+// sign as x86 does with FTZ. x86 detects tininess after rounding: a result
+// is tiny when its exact value x would round below 2⁻¹²⁶ with an unbounded
+// exponent, that is when |x| < 2⁻¹²⁶·(1 − 2⁻²⁵).
+func z(x float64) float64 {
+	if math.Abs(x) < 0x1p-126*(1-0x1p-25) {
+		return math.Copysign(0, x)
+	}
+	return r(x)
+}
+
+// d reads a float32 operand as the optimizers do (DAZ): a subnormal is a
+// zero of its sign.
+func d(x float32) float64 {
+	if f := float64(x); f != 0 && math.Abs(f) < 0x1p-126 {
+		return math.Copysign(0, f)
+	}
+	return float64(x)
+}
+
 // refAdam is Adam's documented formula computed one float64 operation at
-// a time, each rounded to float32.
+// a time, each rounded to float32 with subnormals flushed (z, d).
 func refAdam(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
-	c1, c2 := r(1-float64(b1)), r(1-float64(b2))
+	c1, c2 := d(1-b1), d(1-b2)
 	for i := range w {
-		wi := float64(w[i])
-		gi := r(float64(g[i]) + r(float64(l2)*wi))
+		wi := d(w[i])
+		gi := z(d(g[i]) + z(d(l2)*wi))
 		if mask != nil {
-			gi = r(gi * float64(mask[i]))
+			gi = z(gi * d(mask[i]))
 		}
-		mi := r(r(float64(b1)*float64(m[i])) + r(c1*gi))
-		vi := r(r(float64(b2)*float64(v[i])) + r(r(c2*gi)*gi))
-		den := r(r(r(math.Sqrt(vi))*float64(rbc2)) + float64(eps))
+		mi := z(z(d(b1)*d(m[i])) + z(c1*gi))
+		vi := z(z(d(b2)*d(v[i])) + z(z(c2*gi)*gi))
+		den := z(z(z(math.Sqrt(vi))*d(rbc2)) + d(eps))
 		m[i], v[i] = float32(mi), float32(vi)
-		w[i] = float32(wi - r(r(float64(step)*mi)/den))
+		w[i] = float32(z(wi - z(z(d(step)*mi)/den)))
 	}
 }
 
 func refSGD(w, g, vel, mask []float32, l2, lr, mu float32) {
 	for i := range w {
-		wi := float64(w[i])
-		gi := r(float64(g[i]) + r(float64(l2)*wi))
+		wi := d(w[i])
+		gi := z(d(g[i]) + z(d(l2)*wi))
 		if mask != nil {
-			gi = r(gi * float64(mask[i]))
+			gi = z(gi * d(mask[i]))
 		}
-		vi := r(r(float64(mu)*float64(vel[i])) + gi)
+		vi := z(z(d(mu)*d(vel[i])) + gi)
 		vel[i] = float32(vi)
-		w[i] = float32(wi - r(float64(lr)*vi))
+		w[i] = float32(z(wi - z(d(lr)*vi)))
 	}
 }
 
@@ -244,6 +264,79 @@ func TestAdam(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestOptimizersFlushAfterRounding pins where the optimizers flush: x86
+// with FTZ detects tininess after rounding, so a product whose exact value
+// is 2⁻¹²⁶·(1 − 2⁻⁴⁶) rounds to 2⁻¹²⁶ and stays, while one of exactly
+// 2⁻¹²⁶·(1 − 2⁻²⁴) — which would round to 2⁻¹²⁶ in float32 too, a tie to
+// even — is tiny and becomes 0. SGD with g = l2 = 0 computes
+// vel = mu·vel + 0 and w = w − 1·vel, so both show in vel and w; the
+// vectors are 9 long, so the AVX2 path runs one vector and one element
+// through the Go loop.
+func TestOptimizersFlushAfterRounding(t *testing.T) {
+	fmin := float32(0x1p-126)
+	cases := []struct {
+		name    string
+		mu, vel float32
+		want    float32
+	}{
+		{"rounds up to the smallest normal", 1 - 0x1p-23, fmin * (1 + 0x1p-23), fmin},
+		{"tiny before rounding and after", 1 - 0x1p-24, fmin, 0},
+		{"subnormal operand", 1, fmin / 2, 0},
+	}
+	for _, p := range paths() {
+		use(t, p)
+		for _, tc := range cases {
+			t.Run(p.name+"/"+tc.name, func(t *testing.T) {
+				const n = 9
+				w, g, vel := make([]float32, n), make([]float32, n), make([]float32, n)
+				for i := range vel {
+					vel[i] = tc.vel
+				}
+				SGD(w, g, vel, nil, 0, 1, tc.mu)
+				for i := range vel {
+					if vel[i] != tc.want || w[i] != -tc.want || math.Signbit(float64(vel[i])) {
+						t.Fatalf("element %d: vel = %g, w = %g, want %g and %g", i, vel[i], w[i], tc.want, -tc.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestAdamDeadUnitStaysNormal runs Adam on weights whose gradient is
+// exactly zero (a dead unit) beside live ones for 3,000 steps, long after
+// the first moment would decay through the subnormals (about 800 steps),
+// and checks that no state ever holds a subnormal: they cost x86 cores a
+// microcode assist per operation (measured: Adam 5× slower in training).
+func TestAdamDeadUnitStaysNormal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range paths() {
+		use(t, p)
+		t.Run(p.name, func(t *testing.T) {
+			const n = 40
+			w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			fill(rng, w)
+			for step := 1; step <= 3000; step++ {
+				for i := range g {
+					g[i] = 0
+					if i%2 == 0 {
+						g[i] = float32(rng.NormFloat64() * 1e-3)
+					}
+				}
+				bc1, bc2 := 1-math.Pow(0.9, float64(step)), 1-math.Pow(0.999, float64(step))
+				Adam(w, g, m, v, nil, 1e-6, float32(1e-3/bc1), float32(1/math.Sqrt(bc2)), 0.9, 0.999, 1e-8)
+				for _, s := range [][]float32{w, m, v} {
+					for i, x := range s {
+						if x != 0 && math.Abs(float64(x)) < 0x1p-126 {
+							t.Fatalf("step %d: element %d is subnormal (%g)", step, i, x)
+						}
+					}
+				}
+			}
+		})
 	}
 }
 
