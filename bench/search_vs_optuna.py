@@ -27,6 +27,8 @@ MAX_EPOCHS = 45
 ASHA_MIN = int(os.environ.get('ASHA_MIN', '5'))
 ASHA_ETA = int(os.environ.get('ASHA_ETA', '3'))
 STARTUP = int(os.environ.get('TPE_STARTUP', '10'))
+# Trials consort keeps in flight per worker (queued beside running).
+INFLIGHT = int(os.environ.get('INFLIGHT', '2'))
 
 
 def consort_run(seed, budget, workers, out):
@@ -39,7 +41,7 @@ space:{SPACE_YAML}
 sampler: {{name: tpe, startup: {STARTUP}, multivariate: true}}
 asha: {{enabled: true, eta: {ASHA_ETA}, min_epochs: {ASHA_MIN}, max_epochs: {MAX_EPOCHS}}}
 budget: {{wall: {budget}s}}
-parallelism: {2 * workers}
+parallelism: {INFLIGHT * workers}
 ensemble: {{enabled: false}}
 """
     path = os.path.join(out, name + '.yaml')
