@@ -3,8 +3,11 @@ package bus
 import (
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,4 +113,91 @@ func TestEtcdAuthentication(t *testing.T) {
 		c.Close()
 		t.Fatal("connected with a wrong password")
 	}
+}
+
+// TestNATSNoticesSilentOutage cuts a client off through a proxy that stops
+// forwarding without closing anything — a partition, not a crash — and
+// checks the client gives the connection up within pingInterval ×
+// (maxPingsOut + 1) plus slack, instead of NATS's default four minutes
+// (during which its pull requests would queue in the dead socket).
+func TestNATSNoticesSilentOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the ping timeout")
+	}
+	url := natsServer(t, &server.Options{})
+	target := strings.TrimPrefix(url, "nats://")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		cut  atomic.Bool
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		open []net.Conn
+	)
+	pipe := func(dst, src net.Conn) {
+		defer wg.Done()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if err != nil {
+				dst.Close()
+				return
+			}
+			if !cut.Load() { // cut: swallow the bytes, like a dead link
+				if _, err := dst.Write(buf[:n]); err != nil {
+					src.Close()
+					return
+				}
+			}
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			open = append(open, c, s)
+			mu.Unlock()
+			wg.Add(2)
+			go pipe(s, c)
+			go pipe(c, s)
+		}
+	}()
+	nc, err := DialNATS(context.Background(), &Config{NATS: []string{"nats://" + ln.Addr().String()}, Timeout: 2 * time.Second})
+	defer func() {
+		if nc != nil {
+			nc.Close()
+		}
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	}()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut.Store(true)
+	start := time.Now()
+	limit := pingInterval*(maxPingsOut+1) + 5*time.Second
+	for nc.IsConnected() {
+		if time.Since(start) > limit {
+			t.Fatalf("client still connected %v after the link went silent", limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("client noticed the silent outage after %v", time.Since(start).Round(time.Second))
 }
