@@ -68,6 +68,16 @@ type Sweep struct {
 	Revision int64
 }
 
+// TopEpochs returns the epochs of ASHA's top rung for the sweep, or 0 when
+// ASHA is off or the spec is missing: members trained for fewer are
+// screens.
+func (s *Sweep) TopEpochs() int {
+	if s.Spec == nil {
+		return 0
+	}
+	return s.Spec.ASHA.TopEpochs()
+}
+
 // Read loads a sweep's spec, status and trial records in one consistent
 // snapshot.
 func Read(ctx context.Context, cli *clientv3.Client, name string) (*Sweep, error) {

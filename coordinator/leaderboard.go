@@ -76,10 +76,7 @@ func Leaderboard(s *Sweep, sortBy string) []Row {
 	for _, r := range s.Records {
 		recs[r.ID] = r
 	}
-	topEpochs := 0 // ASHA's top rung; members below it are screens
-	if s.Spec != nil {
-		topEpochs = s.Spec.ASHA.TopEpochs()
-	}
+	topEpochs := s.TopEpochs() // ASHA's top rung; members below it are screens
 	// Members: of a configuration run at several rungs, the highest.
 	top := map[string]*wire.TrialRecord{}
 	root := func(r *wire.TrialRecord) string {

@@ -215,10 +215,7 @@ func configResults(history []Trial, usable func(*Trial) bool) []int {
 		if !usable(tr) {
 			continue
 		}
-		r := i
-		if tr.Parent != "" {
-			r = root(i)
-		}
+		r := root(i)
 		if cur, ok := best[r]; !ok || tr.Rung >= history[cur].Rung {
 			best[r] = i
 		}

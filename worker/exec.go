@@ -160,9 +160,10 @@ func (x *Trainer) member(ctx context.Context, job *Job) (*Outcome, error) {
 	// gets it and still holds the state, continues from there.
 	x.ckOnce.Do(func() { x.ck.limit = cmp.Or(x.CheckpointBytes, DefaultCheckpointBytes) })
 	opt.Checkpoint = screen && x.ck.limit > 0
+	ckKey := func(id string) string { return t.Sweep + "/" + id }
 	var resumed int
 	if t.Parent != "" && t.Kind == wire.Member {
-		if ck := x.ck.get(t.Sweep + "/" + t.Parent); ck.Continues(cfg, opt, train.N) {
+		if ck := x.ck.get(ckKey(t.Parent)); ck.Continues(cfg, opt, train.N) {
 			opt.Resume, resumed = ck, ck.Epochs()
 		}
 	}
@@ -188,31 +189,30 @@ func (x *Trainer) member(ctx context.Context, job *Job) (*Outcome, error) {
 		return nil, Permanent(err)
 	}
 	if rep.Checkpoint != nil {
-		x.ck.put(t.Sweep+"/"+t.ID, rep.Checkpoint)
+		x.ck.put(ckKey(t.ID), rep.Checkpoint)
 	}
 	if resumed > 0 {
-		x.ck.remove(t.Sweep + "/" + t.Parent) // a configuration is promoted once
+		x.ck.remove(ckKey(t.Parent)) // a configuration is promoted once
 	}
+	artifacts := map[string]func() ([]byte, error){}
+	var size trainer.Size
 	if screen {
-		size, err := trainer.MeasureSize(rep.FoldPacked, &cfg, train.D, train.Classes)
-		if err != nil {
+		if size, err = trainer.MeasureSize(rep.FoldPacked, &cfg, train.D, train.Classes); err != nil {
 			return nil, Permanent(err)
 		}
 		if sw.Objective == "ensemble_gain" { // the coordinator scores the gain on the OOF predictions
-			if err := x.putArtifacts(ctx, job, map[string]func() ([]byte, error){
-				"predictions": trainer.PredictionsOf(rep).MarshalBinary}); err != nil {
-				return nil, err
-			}
+			artifacts["predictions"] = trainer.PredictionsOf(rep).MarshalBinary
 		}
-		m := wire.MetricsOf(rep, size, cfg.Epochs)
-		m.ResumedEpochs = resumed
-		return &Outcome{Metrics: m}, nil
+	} else {
+		size = *rep.Size
+		artifacts["predictions"], artifacts["model"] = trainer.PredictionsOf(rep).MarshalBinary, rep.Packed.MarshalBinary
 	}
-	if err := x.putArtifacts(ctx, job, map[string]func() ([]byte, error){
-		"predictions": trainer.PredictionsOf(rep).MarshalBinary, "model": rep.Packed.MarshalBinary}); err != nil {
-		return nil, err
+	if len(artifacts) > 0 {
+		if err := x.putArtifacts(ctx, job, artifacts); err != nil {
+			return nil, err
+		}
 	}
-	m := wire.MetricsOf(rep, *rep.Size, cfg.Epochs)
+	m := wire.MetricsOf(rep, size, cfg.Epochs)
 	m.ResumedEpochs = resumed
 	return &Outcome{Metrics: m}, nil
 }

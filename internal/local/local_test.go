@@ -58,6 +58,24 @@ func startCluster(t *testing.T, workers int) *Cluster {
 	return c
 }
 
+// finish waits for a sweep to end, fails the test unless it is done, and
+// returns its status and state.
+func finish(ctx context.Context, t *testing.T, c *Cluster, name string) (*wire.SweepStatus, *coordinator.Sweep) {
+	t.Helper()
+	st, err := coordinator.Wait(ctx, c.Client, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != wire.SweepDone {
+		t.Fatalf("sweep ended %s: %s", st.State, st.Error)
+	}
+	s, err := coordinator.Read(ctx, c.Client, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, s
+}
+
 func TestSweepEndToEnd(t *testing.T) {
 	c := startCluster(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
@@ -69,17 +87,7 @@ func TestSweepEndToEnd(t *testing.T) {
 	if err := coordinator.Submit(ctx, c.Client, sw); err == nil {
 		t.Fatal("submitting the same sweep twice succeeded")
 	}
-	st, err := coordinator.Wait(ctx, c.Client, sw.Name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State != wire.SweepDone {
-		t.Fatalf("sweep ended %s: %s", st.State, st.Error)
-	}
-	s, err := coordinator.Read(ctx, c.Client, sw.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s := finish(ctx, t, c, sw.Name)
 	kinds := map[wire.Kind]int{}
 	for _, r := range s.Records {
 		kinds[r.Kind]++
@@ -154,17 +162,7 @@ func TestASHAScreensAndResumedPromotions(t *testing.T) {
 	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
 		t.Fatal(err)
 	}
-	st, err := coordinator.Wait(ctx, c.Client, sw.Name, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.State != wire.SweepDone {
-		t.Fatalf("sweep ended %s: %s", st.State, st.Error)
-	}
-	s, err := coordinator.Read(ctx, c.Client, sw.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, s := finish(ctx, t, c, sw.Name)
 	js, _ := jetstream.New(c.Conn)
 	store, err := js.ObjectStore(ctx, wire.ArtifactsBucket)
 	if err != nil {

@@ -349,10 +349,7 @@ func progressPlot(s *coordinator.Sweep, o Options) Plot {
 		cut = vals[o.maxPoints()-1]
 	}
 	shown, clipped := 0, 0
-	top := 0 // with ASHA, screens below the top rung do not make the best
-	if s.Spec != nil {
-		top = s.Spec.ASHA.TopEpochs()
-	}
+	top := s.TopEpochs() // with ASHA, screens below the top rung do not make the best
 	for i, r := range done {
 		a := r.Metrics.CVAccuracy
 		x := f.x.at(at(r.FinishedAt))
