@@ -10,7 +10,30 @@ import (
 
 // archKernels lists the assembly paths of this architecture, fastest
 // first; New and Paths keep those the CPU supports.
-var archKernels = []*kernels{&avx2Kernels}
+var archKernels = []*kernels{&avx512Kernels, &avx2Kernels}
+
+// avx512Kernels is the AVX-512 path: the AVX2 path's 6×16 and 4×16 tiles
+// widened to 6×32 and 4×32 (twelve and eight zmm accumulators) over
+// 32-wide packed B panels. Its blocking matches the AVX2 path's (kcMax in
+// particular), and each element of C is the same chain of FMAs, so both
+// paths give bit-identical results; products at most 16 wide (a network's
+// output layer) run the AVX2 kernels, for which a 32-wide tile would be
+// mostly padding.
+var avx512Kernels = kernels{
+	path:       AVX512,
+	supported:  func() bool { return cpu.X86.HasAVX512F },
+	mr:         6,
+	nr:         32,
+	kcMax:      256,
+	mcMax:      576,
+	ncMax:      2048,
+	inPlaceMax: 1 << 17,
+	height:     height6or4,
+	micro:      microAVX512,
+	packA:      packA6,
+	packB:      packB32,
+	narrow:     &avx2Kernels,
+}
 
 // avx2Kernels is the AVX2+FMA path: 6×16 and 4×16 tiles (twelve and eight
 // ymm accumulators) over 16-wide packed B panels.
@@ -48,7 +71,16 @@ func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, be
 func kern4x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
-func packT16(dst, src *float32, ld int, n8 int)
+func kern6x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func kern4x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+//go:noescape
+func copy32(dst, src *float32, ld int, k int)
+
+//go:noescape
+func packT16(dst, src *float32, ld int, n8 int, w int)
 
 //go:noescape
 func packT6(dst, src *float32, ld int, n8 int)
@@ -67,6 +99,17 @@ func microAVX2(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, al
 		kern6x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 	} else {
 		kern4x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	}
+}
+
+func microAVX512(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	_ = a[(h-1)*rsa+(kb-1)*csa]
+	_ = b[32*kb-1]
+	_ = c[(h-1)*ldc+31]
+	if h == 6 {
+		kern6x32(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
+	} else {
+		kern4x32(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 	}
 }
 
@@ -114,10 +157,40 @@ func packB16(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
 		if k8 > 0 {
 			_ = b[off+15*ldb+k8-1]
 			_ = d[16*k8-1]
-			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8)
+			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8, 16)
 		}
 		if k8 < kb {
 			packPanel(d[16*k8:], b, off+k8, sx, sp, 16, kb-k8, 16)
+		}
+	}
+}
+
+// packB32 is kernels.packB for thirty-two-column panels: full panels are
+// copied in one pass, or transposed as two sixteen-row halves.
+func packB32(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	sx, sp := stridesB(ldb, trans)
+	for jr := 0; jr < nb; jr += 32 {
+		off := (j0+jr)*sx + p0*sp
+		d := dst[jr*kb:]
+		if nb-jr < 32 {
+			packPanel(d, b, off, sx, sp, nb-jr, kb, 32)
+			continue
+		}
+		if !trans {
+			_ = b[off+(kb-1)*ldb+31]
+			_ = d[32*kb-1]
+			copy32(unsafe.SliceData(d), &b[off], ldb, kb)
+			continue
+		}
+		k8 := kb &^ 7
+		if k8 > 0 {
+			_ = b[off+31*ldb+k8-1]
+			_ = d[32*k8-1]
+			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8, 32)
+			packT16(&d[16], &b[off+16*ldb], ldb, k8/8, 32)
+		}
+		if k8 < kb {
+			packPanel(d[32*k8:], b, off+k8, sx, sp, 32, kb-k8, 32)
 		}
 	}
 }
@@ -127,3 +200,8 @@ func packB16(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
 //
 //go:noescape
 func fmaPeak(n int)
+
+// fmaPeak512 runs n rounds of 768 float32 flops of independent zmm FMAs.
+//
+//go:noescape
+func fmaPeak512(n int)

@@ -278,19 +278,23 @@ k4beta0:
 	VPERM2F128 $0x31, Y6, Y2, Y14; \
 	VPERM2F128 $0x31, Y7, Y3, Y15
 
-// func packT16(dst, src *float32, ld int, n8 int)
+// func packT16(dst, src *float32, ld int, n8 int, w int)
 //
-// dst[p*16+j] = src[j*ld+p] for j < 16, p < 8*n8: sixteen rows of a
-// row-major matrix become k steps of a 16-wide panel.
-TEXT ·packT16(SB), NOSPLIT, $0-32
+// dst[p*w+j] = src[j*ld+p] for j < 16, p < 8*n8: sixteen rows of a
+// row-major matrix become k steps of a panel w floats wide (16 for a
+// 16-wide panel; 32 fills one half of a 32-wide one).
+TEXT ·packT16(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ld+16(FP), DX
 	MOVQ n8+24(FP), CX
+	MOVQ w+32(FP), R12
 	TESTQ CX, CX
 	JZ    pt16done
 	SHLQ $2, DX          // row stride in bytes
 	LEAQ (DX)(DX*2), R8  // 3 rows
+	SHLQ $2, R12         // panel step in bytes
+	LEAQ (R12)(R12*2), R13 // 3 steps
 
 pt16loop:
 	LEAQ    (SI)(DX*4), R9  // row 4
@@ -303,14 +307,15 @@ pt16loop:
 	VMOVUPS (R9)(DX*2), Y6
 	VMOVUPS (R9)(R8*1), Y7
 	TRANSPOSE8
+	LEAQ    (DI)(R12*4), R14 // step 4
 	VMOVUPS Y8, (DI)
-	VMOVUPS Y9, 64(DI)
-	VMOVUPS Y10, 128(DI)
-	VMOVUPS Y11, 192(DI)
-	VMOVUPS Y12, 256(DI)
-	VMOVUPS Y13, 320(DI)
-	VMOVUPS Y14, 384(DI)
-	VMOVUPS Y15, 448(DI)
+	VMOVUPS Y9, (DI)(R12*1)
+	VMOVUPS Y10, (DI)(R12*2)
+	VMOVUPS Y11, (DI)(R13*1)
+	VMOVUPS Y12, (R14)
+	VMOVUPS Y13, (R14)(R12*1)
+	VMOVUPS Y14, (R14)(R12*2)
+	VMOVUPS Y15, (R14)(R13*1)
 
 	LEAQ    (R9)(DX*4), R10  // row 8
 	LEAQ    (R10)(DX*4), R11 // row 12
@@ -324,16 +329,16 @@ pt16loop:
 	VMOVUPS (R11)(R8*1), Y7
 	TRANSPOSE8
 	VMOVUPS Y8, 32(DI)
-	VMOVUPS Y9, 96(DI)
-	VMOVUPS Y10, 160(DI)
-	VMOVUPS Y11, 224(DI)
-	VMOVUPS Y12, 288(DI)
-	VMOVUPS Y13, 352(DI)
-	VMOVUPS Y14, 416(DI)
-	VMOVUPS Y15, 480(DI)
+	VMOVUPS Y9, 32(DI)(R12*1)
+	VMOVUPS Y10, 32(DI)(R12*2)
+	VMOVUPS Y11, 32(DI)(R13*1)
+	VMOVUPS Y12, 32(R14)
+	VMOVUPS Y13, 32(R14)(R12*1)
+	VMOVUPS Y14, 32(R14)(R12*2)
+	VMOVUPS Y15, 32(R14)(R13*1)
 
 	ADDQ $32, SI
-	ADDQ $512, DI
+	LEAQ (R14)(R12*4), DI // step 8
 	DECQ CX
 	JNZ  pt16loop
 	VZEROUPPER

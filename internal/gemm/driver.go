@@ -42,6 +42,11 @@ type kernels struct {
 	// consecutive panels of nr columns (dst[q*nr*kb + p*nr + j]), padding
 	// the last panel with zeros.
 	packB func(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
+
+	// narrow, if set, runs products no wider than its nr (n ≤ narrow.nr),
+	// where this path's wider tiles would be mostly padding. It must give
+	// the same results as this path.
+	narrow *kernels
 }
 
 // packSlack is the number of floats the packing buffers keep past the

@@ -15,11 +15,13 @@ import (
 type Path string
 
 // The kernel paths. Generic runs everywhere; AVX2 needs an amd64 CPU with
-// AVX2 and FMA and a build without the purego tag.
+// AVX2 and FMA, AVX512 one with AVX-512F (and an OS that saves the zmm
+// registers), both a build without the purego tag.
 const (
 	Auto    Path = ""
 	Generic Path = "generic"
 	AVX2    Path = "avx2-fma"
+	AVX512  Path = "avx512"
 )
 
 // EnvPath is the environment variable Register consults when asked for
@@ -87,7 +89,7 @@ func New(p Path) (*Implementation, error) {
 		}
 		return newImpl(k), nil
 	}
-	if p == AVX2 {
+	if p == AVX2 || p == AVX512 {
 		return nil, fmt.Errorf("gemm: path %q: %w", p, ErrUnsupported)
 	}
 	return nil, fmt.Errorf("gemm: path %q: %w", p, ErrUnknownPath)
@@ -238,7 +240,11 @@ func (impl *Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha floa
 	}
 
 	ws := impl.pool.get()
-	impl.kernels().gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	ks := impl.kernels()
+	if ks.narrow != nil && n <= ks.narrow.nr {
+		ks = ks.narrow
+	}
+	ks.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	impl.pool.put(ws)
 }
 

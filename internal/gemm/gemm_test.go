@@ -166,8 +166,8 @@ type variant struct {
 
 // variants returns, for every path this CPU runs, the Implementation New
 // builds and copies whose tuning forces the other code paths: A always
-// packed, A always read in place, and tiny cache blocks so that small
-// problems cross every block boundary.
+// packed, A always read in place, narrow products on the wide tiles, and
+// tiny cache blocks so that small problems cross every block boundary.
 func variants(t testing.TB) []variant {
 	t.Helper()
 	var vs []variant
@@ -185,6 +185,9 @@ func variants(t testing.TB) []variant {
 		if impl.k.inPlaceMax > 0 {
 			tune("packed", func(k *kernels) { k.inPlaceMax = 0 })
 			tune("inplace", func(k *kernels) { k.inPlaceMax = math.MaxInt })
+		}
+		if impl.k.narrow != nil {
+			tune("wide", func(k *kernels) { k.narrow = nil })
 		}
 		tune("tinyblocks", func(k *kernels) { k.kcMax, k.mcMax, k.ncMax = 7, 2*k.mr, 2*k.nr })
 	}
@@ -302,6 +305,35 @@ func TestPathsAgree(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestWideMatchesAVX2 checks the AVX-512 path against the AVX2 path bit for
+// bit: the same blocking and the same chain of FMAs for every element of C,
+// so a model trained on either CPU is the same model.
+func TestWideMatchesAVX2(t *testing.T) {
+	wide, err1 := New(AVX512)
+	narrow, err2 := New(AVX2)
+	if err1 != nil || err2 != nil {
+		t.Skipf("needs both paths: %v, %v", err1, err2)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	shapes := []struct{ m, n, k int }{
+		{1, 1, 1}, {6, 32, 8}, {7, 33, 9}, {13, 31, 47}, {31, 65, 300}, {128, 256, 784},
+		{256, 784, 128}, {128, 784, 256}, {16, 220, 64}, {64, 220, 16}, {16, 10, 220}, {300, 7, 1030},
+	}
+	for _, tA := range transposes {
+		for _, tB := range transposes {
+			for i, s := range shapes {
+				p := newProblem(rng, tA, tB, s.m, s.n, s.k, i%3*5, []float32{1, -0.5, 2}[i%3], []float32{0, 1, -1}[i%3])
+				got, want := p.run(wide), p.run(narrow)
+				for j := range want {
+					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+						t.Fatalf("%s%s %dx%dx%d: C[%d] = %v with %s, %v with %s", transName(tA), transName(tB), s.m, s.n, s.k, j, got[j], AVX512, want[j], AVX2)
+					}
+				}
+			}
 		}
 	}
 }
@@ -482,7 +514,7 @@ func TestNew(t *testing.T) {
 	if paths[len(paths)-1] != Generic {
 		t.Errorf("Paths() = %v, want Generic last", paths)
 	}
-	for _, p := range []Path{AVX2} {
+	for _, p := range []Path{AVX2, AVX512} {
 		supported := false
 		for _, q := range paths {
 			supported = supported || q == p

@@ -27,3 +27,23 @@ func BenchmarkPeak(b *testing.B) {
 		b.ReportMetric(flops/cpuTime/1e9, "cpu-GFLOP/s")
 	}
 }
+
+// BenchmarkPeak512 is BenchmarkPeak with zmm registers: on cores with two
+// 512-bit FMA pipes it doubles, on cores that split a zmm FMA in two
+// (Zen 4) it does not.
+func BenchmarkPeak512(b *testing.B) {
+	if !cpu.X86.HasAVX512F {
+		b.Skip("no AVX-512F")
+	}
+	const rounds = 1 << 16
+	stop := threadClock{}.start()
+	for b.Loop() {
+		fmaPeak512(rounds)
+	}
+	cpuTime := stop()
+	flops := 768 * float64(rounds) * float64(b.N)
+	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	if cpuTime > 0 {
+		b.ReportMetric(flops/cpuTime/1e9, "cpu-GFLOP/s")
+	}
+}

@@ -1,0 +1,347 @@
+// AVX-512 kernels for package gemm (see doc.go): the AVX2 kernels' tiles
+// and addressing with 16-wide zmm vectors, over 32-wide packed B panels.
+
+//go:build !purego
+
+#include "textflag.h"
+
+// As in arch_amd64.s, A is read through AX (row 0), R11 (row 3), the row
+// stride R8 and the step stride R12, in bytes; B is a packed 32-wide panel
+// in BX. Accumulators are Z0–Z11, B vectors Z28–Z29, broadcasts Z30–Z31.
+
+// One k step of the 6×32 kernel: two 16-wide B loads, 6 A broadcasts,
+// 12 FMAs into Z0–Z11 (row r lives in Z(2r), Z(2r+1)).
+#define STEP6Z(bo) \
+	VMOVUPS      bo(BX), Z28; \
+	VMOVUPS      bo+64(BX), Z29; \
+	VBROADCASTSS (AX), Z30; \
+	VFMADD231PS  Z28, Z30, Z0; \
+	VFMADD231PS  Z29, Z30, Z1; \
+	VBROADCASTSS (AX)(R8*1), Z31; \
+	VFMADD231PS  Z28, Z31, Z2; \
+	VFMADD231PS  Z29, Z31, Z3; \
+	VBROADCASTSS (AX)(R8*2), Z30; \
+	VFMADD231PS  Z28, Z30, Z4; \
+	VFMADD231PS  Z29, Z30, Z5; \
+	VBROADCASTSS (R11), Z31; \
+	VFMADD231PS  Z28, Z31, Z6; \
+	VFMADD231PS  Z29, Z31, Z7; \
+	VBROADCASTSS (R11)(R8*1), Z30; \
+	VFMADD231PS  Z28, Z30, Z8; \
+	VFMADD231PS  Z29, Z30, Z9; \
+	VBROADCASTSS (R11)(R8*2), Z31; \
+	VFMADD231PS  Z28, Z31, Z10; \
+	VFMADD231PS  Z29, Z31, Z11; \
+	ADDQ         R12, AX; \
+	ADDQ         R12, R11
+
+// One k step of the 4×32 kernel: two 16-wide B loads, 4 A broadcasts,
+// 8 FMAs into Z0–Z7 (row r lives in Z(2r), Z(2r+1)).
+#define STEP4Z(bo) \
+	VMOVUPS      bo(BX), Z28; \
+	VMOVUPS      bo+64(BX), Z29; \
+	VBROADCASTSS (AX), Z30; \
+	VFMADD231PS  Z28, Z30, Z0; \
+	VFMADD231PS  Z29, Z30, Z1; \
+	VBROADCASTSS (AX)(R8*1), Z31; \
+	VFMADD231PS  Z28, Z31, Z2; \
+	VFMADD231PS  Z29, Z31, Z3; \
+	VBROADCASTSS (AX)(R8*2), Z30; \
+	VFMADD231PS  Z28, Z30, Z4; \
+	VFMADD231PS  Z29, Z30, Z5; \
+	VBROADCASTSS (R11), Z31; \
+	VFMADD231PS  Z28, Z31, Z6; \
+	VFMADD231PS  Z29, Z31, Z7; \
+	ADDQ         R12, AX; \
+	ADDQ         R12, R11
+
+// Row r of C = beta*C + acc (acc already scaled by alpha), Z31 = beta.
+#define ROWBETA32(lo, hi) \
+	VFMADD231PS (DI), Z31, lo; \
+	VFMADD231PS 64(DI), Z31, hi; \
+	VMOVUPS     lo, (DI); \
+	VMOVUPS     hi, 64(DI); \
+	ADDQ        DX, DI
+
+#define ROWSTORE32(lo, hi) \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 64(DI); \
+	ADDQ    DX, DI
+
+// A row of C is 128 bytes: three prefetches cover it at any alignment.
+#define PREFETCHROW32 \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 64(R9); \
+	PREFETCHT0 127(R9); \
+	ADDQ       DX, R9
+
+#define PROLOGUE \
+	MOVQ k+0(FP), CX; \
+	MOVQ a+8(FP), AX; \
+	MOVQ rsa+16(FP), R8; \
+	MOVQ csa+24(FP), R12; \
+	MOVQ b+32(FP), BX; \
+	MOVQ c+40(FP), DI; \
+	MOVQ ldc+48(FP), DX; \
+	SHLQ $2, R8; \
+	SHLQ $2, R12; \
+	SHLQ $2, DX; \
+	LEAQ (AX)(R8*2), R11; \
+	ADDQ R8, R11; \
+	MOVQ DI, R9
+
+// func kern6x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// C[i, j] = alpha * Σ_p a[i*rsa + p*csa] * b[p*32+j] + beta * C[i, j]
+// for i < 6, j < 32, with C (row stride ldc) read only when beta != 0.
+TEXT ·kern6x32(SB), NOSPLIT, $0-64
+	PROLOGUE
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+	MOVQ CX, R10
+	SHRQ $2, R10
+	JZ   z6tail
+
+z6loop4:
+	STEP6Z(0)
+	STEP6Z(128)
+	STEP6Z(256)
+	STEP6Z(384)
+	ADDQ $512, BX
+	DECQ R10
+	JNZ  z6loop4
+
+z6tail:
+	ANDQ $3, CX
+	JZ   z6done
+
+z6loop1:
+	STEP6Z(0)
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  z6loop1
+
+z6done:
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+
+	MOVL beta+60(FP), R10
+	ANDL $0x7fffffff, R10
+	JZ   z6beta0
+
+	VBROADCASTSS beta+60(FP), Z31
+	ROWBETA32(Z0, Z1)
+	ROWBETA32(Z2, Z3)
+	ROWBETA32(Z4, Z5)
+	ROWBETA32(Z6, Z7)
+	ROWBETA32(Z8, Z9)
+	ROWBETA32(Z10, Z11)
+	VZEROUPPER
+	RET
+
+z6beta0:
+	ROWSTORE32(Z0, Z1)
+	ROWSTORE32(Z2, Z3)
+	ROWSTORE32(Z4, Z5)
+	ROWSTORE32(Z6, Z7)
+	ROWSTORE32(Z8, Z9)
+	ROWSTORE32(Z10, Z11)
+	VZEROUPPER
+	RET
+
+
+// func kern4x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// kern6x32 for four rows.
+TEXT ·kern4x32(SB), NOSPLIT, $0-64
+	PROLOGUE
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+	PREFETCHROW32
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, R10
+	SHRQ $2, R10
+	JZ   z4tail
+
+z4loop4:
+	STEP4Z(0)
+	STEP4Z(128)
+	STEP4Z(256)
+	STEP4Z(384)
+	ADDQ $512, BX
+	DECQ R10
+	JNZ  z4loop4
+
+z4tail:
+	ANDQ $3, CX
+	JZ   z4done
+
+z4loop1:
+	STEP4Z(0)
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  z4loop1
+
+z4done:
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+
+	MOVL beta+60(FP), R10
+	ANDL $0x7fffffff, R10
+	JZ   z4beta0
+
+	VBROADCASTSS beta+60(FP), Z31
+	ROWBETA32(Z0, Z1)
+	ROWBETA32(Z2, Z3)
+	ROWBETA32(Z4, Z5)
+	ROWBETA32(Z6, Z7)
+	VZEROUPPER
+	RET
+
+z4beta0:
+	ROWSTORE32(Z0, Z1)
+	ROWSTORE32(Z2, Z3)
+	ROWSTORE32(Z4, Z5)
+	ROWSTORE32(Z6, Z7)
+	VZEROUPPER
+	RET
+
+
+// func copy32(dst, src *float32, ld int, k int)
+//
+// dst[p*32+j] = src[p*ld+j] for j < 32, p < k.
+TEXT ·copy32(SB), NOSPLIT, $0-32
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), DX
+	MOVQ  k+24(FP), CX
+	TESTQ CX, CX
+	JZ    c32done
+	SHLQ  $2, DX
+
+c32loop:
+	VMOVUPS (SI), Z0
+	VMOVUPS 64(SI), Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ    DX, SI
+	ADDQ    $128, DI
+	DECQ    CX
+	JNZ     c32loop
+	VZEROUPPER
+
+c32done:
+	RET
+
+// func fmaPeak512(n int)
+//
+// n rounds of twenty-four independent 16-wide FMAs (768 flops): the
+// core's float32 FMA throughput with zmm registers.
+TEXT ·fmaPeak512(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	TESTQ CX, CX
+	JZ    peak512done
+
+peak512loop:
+	VFMADD231PS Z30, Z31, Z0
+	VFMADD231PS Z30, Z31, Z1
+	VFMADD231PS Z30, Z31, Z2
+	VFMADD231PS Z30, Z31, Z3
+	VFMADD231PS Z30, Z31, Z4
+	VFMADD231PS Z30, Z31, Z5
+	VFMADD231PS Z30, Z31, Z6
+	VFMADD231PS Z30, Z31, Z7
+	VFMADD231PS Z30, Z31, Z8
+	VFMADD231PS Z30, Z31, Z9
+	VFMADD231PS Z30, Z31, Z10
+	VFMADD231PS Z30, Z31, Z11
+	VFMADD231PS Z30, Z31, Z12
+	VFMADD231PS Z30, Z31, Z13
+	VFMADD231PS Z30, Z31, Z14
+	VFMADD231PS Z30, Z31, Z15
+	VFMADD231PS Z30, Z31, Z16
+	VFMADD231PS Z30, Z31, Z17
+	VFMADD231PS Z30, Z31, Z18
+	VFMADD231PS Z30, Z31, Z19
+	VFMADD231PS Z30, Z31, Z20
+	VFMADD231PS Z30, Z31, Z21
+	VFMADD231PS Z30, Z31, Z22
+	VFMADD231PS Z30, Z31, Z23
+	DECQ CX
+	JNZ  peak512loop
+
+peak512done:
+	VZEROUPPER
+	RET
