@@ -139,58 +139,46 @@ func packA6(dst, a []float32, off, sx, sp, rows, kb, h int) {
 
 // packB16 is kernels.packB for sixteen-column panels.
 func packB16(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
-	sx, sp := stridesB(ldb, trans)
-	for jr := 0; jr < nb; jr += 16 {
-		off := (j0+jr)*sx + p0*sp
-		d := dst[jr*kb:]
-		if nb-jr < 16 {
-			packPanel(d, b, off, sx, sp, nb-jr, kb, 16)
-			continue
-		}
-		if !trans {
-			_ = b[off+(kb-1)*ldb+15]
-			_ = d[16*kb-1]
-			copy16(unsafe.SliceData(d), &b[off], ldb, kb)
-			continue
-		}
-		k8 := kb &^ 7
-		if k8 > 0 {
-			_ = b[off+15*ldb+k8-1]
-			_ = d[16*k8-1]
-			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8, 16)
-		}
-		if k8 < kb {
-			packPanel(d[16*k8:], b, off+k8, sx, sp, 16, kb-k8, 16)
-		}
-	}
+	packBAsm(dst, b, ldb, trans, p0, kb, j0, nb, 16)
 }
 
-// packB32 is kernels.packB for thirty-two-column panels: full panels are
-// copied in one pass, or transposed as two sixteen-row halves.
+// packB32 is kernels.packB for thirty-two-column panels.
 func packB32(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	packBAsm(dst, b, ldb, trans, p0, kb, j0, nb, 32)
+}
+
+// packBAsm packs op(B) into nr-wide panels, nr 16 or 32: full panels are
+// copied in one pass (copy16, copy32) or transposed sixteen rows at a time
+// (packT16), short ones go through packPanel.
+func packBAsm(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
 	sx, sp := stridesB(ldb, trans)
-	for jr := 0; jr < nb; jr += 32 {
+	for jr := 0; jr < nb; jr += nr {
 		off := (j0+jr)*sx + p0*sp
 		d := dst[jr*kb:]
-		if nb-jr < 32 {
-			packPanel(d, b, off, sx, sp, nb-jr, kb, 32)
+		if nb-jr < nr {
+			packPanel(d, b, off, sx, sp, nb-jr, kb, nr)
 			continue
 		}
 		if !trans {
-			_ = b[off+(kb-1)*ldb+31]
-			_ = d[32*kb-1]
-			copy32(unsafe.SliceData(d), &b[off], ldb, kb)
+			_ = b[off+(kb-1)*ldb+nr-1]
+			_ = d[nr*kb-1]
+			if nr == 16 {
+				copy16(unsafe.SliceData(d), &b[off], ldb, kb)
+			} else {
+				copy32(unsafe.SliceData(d), &b[off], ldb, kb)
+			}
 			continue
 		}
 		k8 := kb &^ 7
 		if k8 > 0 {
-			_ = b[off+31*ldb+k8-1]
-			_ = d[32*k8-1]
-			packT16(unsafe.SliceData(d), &b[off], ldb, k8/8, 32)
-			packT16(&d[16], &b[off+16*ldb], ldb, k8/8, 32)
+			_ = b[off+(nr-1)*ldb+k8-1]
+			_ = d[nr*k8-1]
+			for h := 0; h < nr; h += 16 {
+				packT16(&d[h], &b[off+h*ldb], ldb, k8/8, nr)
+			}
 		}
 		if k8 < kb {
-			packPanel(d[32*k8:], b, off+k8, sx, sp, 32, kb-k8, 32)
+			packPanel(d[nr*k8:], b, off+k8, sx, sp, nr, kb-k8, nr)
 		}
 	}
 }

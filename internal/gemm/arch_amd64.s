@@ -3,6 +3,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The micro-kernels read A in place through two row pointers, AX (row 0)
 // and R11 (row 3), a row stride R8 and a step stride R12, all in bytes, so
@@ -71,23 +72,6 @@
 	PREFETCHT0 (R9); \
 	PREFETCHT0 63(R9); \
 	ADDQ       DX, R9
-
-// Common prologue: load arguments, scale strides to bytes, prefetch
-// rows of C.
-#define PROLOGUE \
-	MOVQ k+0(FP), CX; \
-	MOVQ a+8(FP), AX; \
-	MOVQ rsa+16(FP), R8; \
-	MOVQ csa+24(FP), R12; \
-	MOVQ b+32(FP), BX; \
-	MOVQ c+40(FP), DI; \
-	MOVQ ldc+48(FP), DX; \
-	SHLQ $2, R8; \
-	SHLQ $2, R12; \
-	SHLQ $2, DX; \
-	LEAQ (AX)(R8*2), R11; \
-	ADDQ R8, R11; \
-	MOVQ DI, R9
 
 // func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //

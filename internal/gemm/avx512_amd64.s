@@ -4,6 +4,7 @@
 //go:build !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // As in arch_amd64.s, A is read through AX (row 0), R11 (row 3), the row
 // stride R8 and the step stride R12, in bytes; B is a packed 32-wide panel
@@ -74,21 +75,6 @@
 	PREFETCHT0 64(R9); \
 	PREFETCHT0 127(R9); \
 	ADDQ       DX, R9
-
-#define PROLOGUE \
-	MOVQ k+0(FP), CX; \
-	MOVQ a+8(FP), AX; \
-	MOVQ rsa+16(FP), R8; \
-	MOVQ csa+24(FP), R12; \
-	MOVQ b+32(FP), BX; \
-	MOVQ c+40(FP), DI; \
-	MOVQ ldc+48(FP), DX; \
-	SHLQ $2, R8; \
-	SHLQ $2, R12; \
-	SHLQ $2, DX; \
-	LEAQ (AX)(R8*2), R11; \
-	ADDQ R8, R11; \
-	MOVQ DI, R9
 
 // func kern6x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //

@@ -15,17 +15,7 @@ func BenchmarkPeak(b *testing.B) {
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		b.Skip("no AVX2+FMA")
 	}
-	const rounds = 1 << 16
-	stop := threadClock{}.start()
-	for b.Loop() {
-		fmaPeak(rounds)
-	}
-	cpuTime := stop()
-	flops := 192 * float64(rounds) * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-	if cpuTime > 0 {
-		b.ReportMetric(flops/cpuTime/1e9, "cpu-GFLOP/s")
-	}
+	benchPeak(b, fmaPeak, 192)
 }
 
 // BenchmarkPeak512 is BenchmarkPeak with zmm registers: on cores with two
@@ -35,15 +25,20 @@ func BenchmarkPeak512(b *testing.B) {
 	if !cpu.X86.HasAVX512F {
 		b.Skip("no AVX-512F")
 	}
+	benchPeak(b, fmaPeak512, 768)
+}
+
+// benchPeak times loop, which runs n rounds of flops float32 flops.
+func benchPeak(b *testing.B, loop func(n int), flops float64) {
 	const rounds = 1 << 16
 	stop := threadClock{}.start()
 	for b.Loop() {
-		fmaPeak512(rounds)
+		loop(rounds)
 	}
 	cpuTime := stop()
-	flops := 768 * float64(rounds) * float64(b.N)
-	b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	total := flops * float64(rounds) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	if cpuTime > 0 {
-		b.ReportMetric(flops/cpuTime/1e9, "cpu-GFLOP/s")
+		b.ReportMetric(total/cpuTime/1e9, "cpu-GFLOP/s")
 	}
 }
