@@ -220,7 +220,8 @@
 // ActScale; these are multiplied by the weight codes minus their zero
 // points (held as int8, int16 when they do not fit), accumulated in int32
 // and scaled back in float32 before the bias and activation. Weights are
-// held dense (fed to AVX2 kernels on amd64 CPUs that have them) or in CSR,
+// held dense (fed to AVX-512 VNNI or AVX2 kernels on amd64 CPUs that have
+// them) or in CSR,
 // whichever is faster at the layer's sparsity. Layers of 16 and 32 bits
 // compute in float32 (blas32.Gemv, or CSR when sparse). ReferenceProba
 // evaluates the same model in float32 on the dequantized weights, the

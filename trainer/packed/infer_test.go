@@ -154,13 +154,13 @@ func TestLayoutsIdentical(t *testing.T) {
 	}
 }
 
-// TestKernels compares the AVX2 kernels with the pure-Go ones on extreme
-// and random values.
+// TestKernels compares the AVX-512 and AVX2 kernels with the pure-Go ones
+// on extreme and random values.
 func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(22, 22))
-	hasAVX2 := useAVX2
-	t.Cleanup(func() { useAVX2 = hasAVX2 })
-	for _, sh := range [][2]int{{1, 16}, {3, 32}, {5, 48}, {2, 64}, {7, 80}, {4, 112}, {256, 784}, {10, 128}} {
+	hasAVX2, hasAVX512 := useAVX2, useAVX512
+	t.Cleanup(func() { useAVX2, useAVX512 = hasAVX2, hasAVX512 })
+	for _, sh := range [][2]int{{1, 16}, {3, 32}, {5, 48}, {2, 64}, {7, 80}, {4, 112}, {2, 128}, {3, 144}, {2, 160}, {256, 784}, {10, 128}, {1, 144}} {
 		rows, cols := sh[0], sh[1]
 		w16 := make([]int16, rows*cols)
 		w8 := make([]int8, rows*cols)
@@ -180,22 +180,26 @@ func TestKernels(t *testing.T) {
 		got, want := make([]int32, rows), make([]int32, rows)
 		wide := make([]int64, rows)
 		useAVX2 = hasAVX2
-		gemv(got, w16, x, cols)
-		gemvGeneric(want, w16, x, cols)
-		gemvWide(wide, w16, x, cols)
-		for j := range got {
-			if got[j] != want[j] || int64(got[j]) != wide[j] {
-				t.Fatalf("int16 %dx%d row %d: gemv %d, generic %d, wide %d", rows, cols, j, got[j], want[j], wide[j])
+		for _, z := range []bool{hasAVX512, false} { // the AVX-512 forms, then the AVX2 ones
+			useAVX512 = z
+			gemv(got, w16, x, cols)
+			gemvGeneric(want, w16, x, cols)
+			gemvWide(wide, w16, x, cols)
+			for j := range got {
+				if got[j] != want[j] || int64(got[j]) != wide[j] {
+					t.Fatalf("int16 %dx%d row %d (avx512 %v): gemv %d, generic %d, wide %d", rows, cols, j, z, got[j], want[j], wide[j])
+				}
+			}
+			gemv(got, w8, x, cols)
+			gemvGeneric(want, w8, x, cols)
+			gemvWide(wide, w8, x, cols)
+			for j := range got {
+				if got[j] != want[j] || int64(got[j]) != wide[j] {
+					t.Fatalf("int8 %dx%d row %d (avx512 %v): gemv %d, generic %d, wide %d", rows, cols, j, z, got[j], want[j], wide[j])
+				}
 			}
 		}
-		gemv(got, w8, x, cols)
-		gemvGeneric(want, w8, x, cols)
-		gemvWide(wide, w8, x, cols)
-		for j := range got {
-			if got[j] != want[j] || int64(got[j]) != wide[j] {
-				t.Fatalf("int8 %dx%d row %d: gemv %d, generic %d, wide %d", rows, cols, j, got[j], want[j], wide[j])
-			}
-		}
+		useAVX512 = hasAVX512
 	}
 	// Activation quantization, including ties, clamping and odd lengths.
 	for _, n := range []int{1, 7, 8, 9, 16, 33, 784} {

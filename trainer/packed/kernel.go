@@ -3,7 +3,8 @@ package packed
 import "math"
 
 // The integer kernels. Each has a pure-Go form here and, on amd64, an AVX2
-// form (kernel_amd64.s) chosen at run time; both give identical results.
+// form (kernel_amd64.s) chosen at run time, the gemv also an AVX-512 one
+// (VNNI); all give identical results.
 
 // gemvGeneric sets dst[j] = Σ_k w[j·cols+k]·x[k] for j < len(dst), in
 // int32. The caller guarantees that no partial sum overflows int32.

@@ -4,9 +4,12 @@ package packed
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 selects the AVX2 kernels. Tests turn it off to compare the
-// kernels.
-var useAVX2 = cpu.X86.HasAVX2
+// useAVX2 selects the AVX2 kernels, and with useAVX512 the AVX-512 forms
+// of the integer gemv. Tests turn them off to compare the kernels.
+var (
+	useAVX2   = cpu.X86.HasAVX2
+	useAVX512 = cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+)
 
 // gemvAVX2 sets dst[j] = Σ_k w[j·cols+k]·x[k] for j < rows, 16 columns at
 // a time with VPMADDWD; cols must be a positive multiple of 16.
@@ -18,6 +21,17 @@ func gemvAVX2(dst *int32, w, x *int16, rows, cols int)
 //
 //go:noescape
 func gemv8AVX2(dst *int32, w *int8, x *int16, rows, cols int)
+
+// gemvAVX512 is gemvAVX2 with 32 columns a step (VPDPWSSD); cols must be
+// a positive multiple of 16.
+//
+//go:noescape
+func gemvAVX512(dst *int32, w, x *int16, rows, cols int)
+
+// gemv8AVX512 is gemvAVX512 with int8 weights, sign-extended on load.
+//
+//go:noescape
+func gemv8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 
 // maxAbsAVX2 is maxAbsBitsGeneric over n values, n a positive multiple of 8.
 //
@@ -42,8 +56,8 @@ func fakeQuantAVX2(dst, w *float32, n int, inv, lo, hi float64, sc float32)
 //go:noescape
 func minMaxAVX2(w *float32, n int) (lo, hi float32)
 
-// gemv is gemvGeneric, on AVX2 when the CPU has it; cols must be a
-// multiple of 16 for the AVX2 form to apply.
+// gemv is gemvGeneric, on AVX-512 or AVX2 when the CPU has it; cols must
+// be a multiple of 16 for the assembly forms to apply.
 func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	if !useAVX2 || cols%16 != 0 || len(dst) == 0 || cols == 0 {
 		gemvGeneric(dst, w, x, cols)
@@ -53,9 +67,17 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	_ = x[cols-1]
 	switch w := any(w).(type) {
 	case []int8:
-		gemv8AVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+		if useAVX512 {
+			gemv8AVX512(&dst[0], &w[0], &x[0], len(dst), cols)
+		} else {
+			gemv8AVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+		}
 	case []int16:
-		gemvAVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+		if useAVX512 {
+			gemvAVX512(&dst[0], &w[0], &x[0], len(dst), cols)
+		} else {
+			gemvAVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+		}
 	}
 }
 

@@ -278,3 +278,142 @@ mmloop:
 	MOVSS        X0, lo+16(FP)
 	MOVSS        X1, hi+20(FP)
 	RET
+
+// The AVX-512 forms of gemvAVX2 and gemv8AVX2 (AVX512BW, VL and VNNI): 32
+// columns a step, VPDPWSSD multiplying pairs of int16 and adding them to
+// the int32 lanes in one instruction. Four zmm accumulators, then one step
+// of 32 at a time and a last 16 in ymm (into Z8, whose upper half stays
+// zero). REDUCE512 folds Z0–Z3 and Z8 into the low lane of X0.
+#define REDUCE512 \
+	VPADDD        Z1, Z0, Z0; \
+	VPADDD        Z3, Z2, Z2; \
+	VPADDD        Z2, Z0, Z0; \
+	VPADDD        Z8, Z0, Z0; \
+	VEXTRACTI64X4 $1, Z0, Y1; \
+	VPADDD        Y1, Y0, Y0; \
+	REDUCE
+
+#define ZERO512 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z8, Z8, Z8
+
+// func gemvAVX512(dst *int32, w, x *int16, rows, cols int)
+TEXT ·gemvAVX512(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  w+8(FP), SI
+	MOVQ  x+16(FP), DX
+	MOVQ  rows+24(FP), R8
+	MOVQ  cols+32(FP), R9
+	TESTQ R8, R8
+	JZ    zdone16
+
+zrow16:
+	ZERO512
+	MOVQ DX, BX
+	MOVQ R9, CX
+
+zloop16x4:
+	CMPQ      CX, $128
+	JB        zloop16x1
+	VMOVDQU64 (SI), Z4
+	VPDPWSSD  (BX), Z4, Z0
+	VMOVDQU64 64(SI), Z5
+	VPDPWSSD  64(BX), Z5, Z1
+	VMOVDQU64 128(SI), Z6
+	VPDPWSSD  128(BX), Z6, Z2
+	VMOVDQU64 192(SI), Z7
+	VPDPWSSD  192(BX), Z7, Z3
+	ADDQ      $256, SI
+	ADDQ      $256, BX
+	SUBQ      $128, CX
+	JMP       zloop16x4
+
+zloop16x1:
+	CMPQ      CX, $32
+	JB        ztail16
+	VMOVDQU64 (SI), Z4
+	VPDPWSSD  (BX), Z4, Z0
+	ADDQ      $64, SI
+	ADDQ      $64, BX
+	SUBQ      $32, CX
+	JMP       zloop16x1
+
+ztail16:
+	TESTQ     CX, CX
+	JZ        zreduce16
+	VMOVDQU64 (SI), Y4
+	VPDPWSSD  (BX), Y4, Y8
+	ADDQ      $32, SI
+
+zreduce16:
+	REDUCE512
+	VMOVD X0, (DI)
+	ADDQ  $4, DI
+	DECQ  R8
+	JNZ   zrow16
+	VZEROUPPER
+
+zdone16:
+	RET
+
+// func gemv8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
+TEXT ·gemv8AVX512(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  w+8(FP), SI
+	MOVQ  x+16(FP), DX
+	MOVQ  rows+24(FP), R8
+	MOVQ  cols+32(FP), R9
+	TESTQ R8, R8
+	JZ    zdone8
+
+zrow8:
+	ZERO512
+	MOVQ DX, BX
+	MOVQ R9, CX
+
+zloop8x4:
+	CMPQ      CX, $128
+	JB        zloop8x1
+	VPMOVSXBW (SI), Z4
+	VPDPWSSD  (BX), Z4, Z0
+	VPMOVSXBW 32(SI), Z5
+	VPDPWSSD  64(BX), Z5, Z1
+	VPMOVSXBW 64(SI), Z6
+	VPDPWSSD  128(BX), Z6, Z2
+	VPMOVSXBW 96(SI), Z7
+	VPDPWSSD  192(BX), Z7, Z3
+	ADDQ      $128, SI
+	ADDQ      $256, BX
+	SUBQ      $128, CX
+	JMP       zloop8x4
+
+zloop8x1:
+	CMPQ      CX, $32
+	JB        ztail8
+	VPMOVSXBW (SI), Z4
+	VPDPWSSD  (BX), Z4, Z0
+	ADDQ      $32, SI
+	ADDQ      $64, BX
+	SUBQ      $32, CX
+	JMP       zloop8x1
+
+ztail8:
+	TESTQ     CX, CX
+	JZ        zreduce8
+	VPMOVSXBW (SI), Y4
+	VPDPWSSD  (BX), Y4, Y8
+	ADDQ      $16, SI
+
+zreduce8:
+	REDUCE512
+	VMOVD X0, (DI)
+	ADDQ  $4, DI
+	DECQ  R8
+	JNZ   zrow8
+	VZEROUPPER
+
+zdone8:
+	RET

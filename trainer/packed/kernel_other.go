@@ -2,8 +2,8 @@
 
 package packed
 
-// useAVX2 is false where no assembly kernel exists.
-var useAVX2 = false
+// useAVX2 and useAVX512 are false where no assembly kernel exists.
+var useAVX2, useAVX512 = false, false
 
 // gemv is gemvGeneric where no assembly kernel exists.
 func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) { gemvGeneric(dst, w, x, cols) }
