@@ -27,6 +27,12 @@ func biasReLUAVX2(z, b *float32, rows, n int)
 //go:noescape
 func biasAddAVX2(z, b *float32, rows, n int)
 
+// standardizeAVX2 is standardizeGeneric over the first d8 (a positive
+// multiple of 8) of the d features of each of rows rows, eight at a time.
+//
+//go:noescape
+func standardizeAVX2(dst, x, mean, scale *float32, rows, d, d8 int)
+
 //go:noescape
 func reluGradAVX2(grad, a *float32, n int)
 

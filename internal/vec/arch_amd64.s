@@ -487,3 +487,32 @@ srlastrow:
 srdone:
 	VZEROUPPER
 	RET
+
+// func standardizeAVX2(dst, x, mean, scale *float32, rows, d, d8 int)
+TEXT ·standardizeAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ rows+32(FP), R8
+	MOVQ d+40(FP), R9
+	SHLQ $2, R9 // row stride in bytes
+	MOVQ d8+48(FP), R10
+
+strow:
+	MOVQ mean+16(FP), AX
+	MOVQ scale+24(FP), BX
+	XORQ CX, CX
+
+stcol:
+	VMOVUPS (SI)(CX*4), Y0
+	VSUBPS  (AX)(CX*4), Y0, Y0
+	VDIVPS  (BX)(CX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(CX*4)
+	ADDQ    $8, CX
+	CMPQ    CX, R10
+	JB      stcol
+	ADDQ    R9, SI
+	ADDQ    R9, DI
+	DECQ    R8
+	JNZ     strow
+	VZEROUPPER
+	RET

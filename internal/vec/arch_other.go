@@ -22,6 +22,10 @@ func biasAddAVX2(z, b *float32, rows, n int) { panic("vec: no AVX2 kernels in th
 
 func reluGradAVX2(grad, a *float32, n int) { panic("vec: no AVX2 kernels in this build") }
 
+func standardizeAVX2(dst, x, mean, scale *float32, rows, d, d8 int) {
+	panic("vec: no AVX2 kernels in this build")
+}
+
 func sumRowsAVX2(dst, z *float32, rows, n int) { panic("vec: no AVX2 kernels in this build") }
 
 func biasTanhAVX2(z, b *float32, rows, n int, c *[tanhConsts][4]uint64) {

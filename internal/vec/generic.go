@@ -138,3 +138,14 @@ func sumRowsGeneric(dst, z []float32) {
 		}
 	}
 }
+
+func standardizeGeneric(dst, x, mean, scale []float32) {
+	d := len(mean)
+	for r := 0; r+d <= len(x); r += d {
+		in, out := x[r:r+d:r+d], dst[r:r+d:r+d]
+		m, s := mean[:len(in)], scale[:len(in)]
+		for j, v := range in {
+			out[j] = (v - m[j]) / s[j]
+		}
+	}
+}

@@ -246,3 +246,35 @@ func TanhGrad(g, a []float32) {
 	}
 	tanhGradGeneric(g[n8:], a[n8:])
 }
+
+// Standardize sets dst[i] = (x[i] - mean[i%d]) / scale[i%d], d = len(mean),
+// for rows of d features: a subtraction and a division, each rounded to
+// float32, as the scalar loop does. len(scale) must be d, len(x) a
+// multiple of d and len(dst) = len(x); dst may be x itself but must not
+// otherwise overlap it, mean or scale.
+func Standardize(dst, x, mean, scale []float32) {
+	d := len(mean)
+	checkRows("Standardize", len(x), d)
+	if len(scale) != d || len(dst) != len(x) {
+		panic("vec: Standardize: " + strconv.Itoa(len(dst)) + " outputs, " + strconv.Itoa(len(x)) + " inputs, " +
+			strconv.Itoa(d) + " means, " + strconv.Itoa(len(scale)) + " scales")
+	}
+	if len(x) == 0 {
+		return
+	}
+	if !useAVX2 || d < 8 {
+		standardizeGeneric(dst, x, mean, scale)
+		return
+	}
+	d8 := d &^ 7
+	standardizeAVX2(unsafe.SliceData(dst), unsafe.SliceData(x), unsafe.SliceData(mean), unsafe.SliceData(scale), len(x)/d, d, d8)
+	if d8 < d { // the last d%8 features of every row
+		m, s := mean[d8:], scale[d8:]
+		for r := d8; r < len(x); r += d {
+			in, out := x[r:r+len(m)], dst[r:r+len(m)]
+			for j, v := range in {
+				out[j] = (v - m[j]) / s[j]
+			}
+		}
+	}
+}

@@ -3,6 +3,8 @@ package data
 import (
 	"fmt"
 	"math"
+
+	"github.com/consort-ml/consort/internal/vec"
 )
 
 // Standardizer maps each feature to zero mean and unit variance:
@@ -114,12 +116,5 @@ func (s *Standardizer) Apply(dst, src []float32) {
 	if len(dst) != len(src) || len(s.Scale) != d || (len(src) > 0 && (d == 0 || len(src)%d != 0)) {
 		panic(fmt.Sprintf("data: Standardizer.Apply: %d values into %d with %d features", len(src), len(dst), d))
 	}
-	mean, scale := s.Mean, s.Scale[:d]
-	for off := 0; off < len(src); off += d {
-		in := src[off : off+d]
-		out := dst[off : off+d]
-		for j, v := range in {
-			out[j] = (v - mean[j]) / scale[j]
-		}
-	}
+	vec.Standardize(dst, src, s.Mean, s.Scale)
 }

@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/consort-ml/consort/internal/vec"
 )
 
 // Layout is the in-memory weight layout a Session uses for a layer.
@@ -340,10 +342,7 @@ func (s *Session) one(dst, x []float32) {
 	cur, next := s.a, s.b
 	a := cur[:c.in]
 	if c.mean != nil {
-		mean, scale := c.mean[:len(a)], c.scale[:len(a)]
-		for i, v := range x[:len(a)] {
-			a[i] = (v - mean[i]) / scale[i]
-		}
+		vec.Standardize(a, x[:len(a)], c.mean[:len(a)], c.scale[:len(a)])
 	} else {
 		copy(a, x)
 	}
