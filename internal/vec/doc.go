@@ -16,7 +16,8 @@
 //	vec.Adam(w, gw, m, v, mask, l2, step, rbc2, 0.9, 0.999, 1e-8)
 //
 // BiasTanh and TanhGrad do the same for tanh layers, BiasAdd for the
-// output layer and SGD for momentum SGD.
+// output layer and SGD for momentum SGD; Standardize maps raw features to
+// (x − mean)/scale for training data and packed inference.
 //
 // # Paths
 //
@@ -27,8 +28,9 @@
 //     8-float vectors. The last, partial vector of a row (BiasReLU,
 //     BiasAdd, BiasTanh, SumRows) is an overlapping full vector ending at
 //     the row's end; the last n mod 8 elements of a flat vector (Adam,
-//     SGD, ReLUGrad, TanhGrad) and rows narrower than 8 go through the Go
-//     loops.
+//     SGD, ReLUGrad, TanhGrad), the last d mod 8 features of a row
+//     (Standardize, which may run in place) and rows narrower than 8 go
+//     through the Go loops.
 //   - "generic": plain Go everywhere else, and the only path when built
 //     with the purego tag.
 //
