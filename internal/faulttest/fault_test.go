@@ -218,6 +218,11 @@ func TestFaultsAgainstExternalServers(t *testing.T) {
 	next := time.Now().Add(time.Second)
 	killedLeader := false
 	kills := 0
+	// The killed leader comes back 3 s later; the sweep may finish first,
+	// and the restart must still happen while the test runs (its log file
+	// lives in the test's directory).
+	var restart sync.WaitGroup
+	defer restart.Wait()
 	s := waitSweep(t, cli, name, 8*time.Minute, func() {
 		if time.Now().Before(next) {
 			return
@@ -242,7 +247,11 @@ func TestFaultsAgainstExternalServers(t *testing.T) {
 					if id == c+"-"+tag {
 						t.Logf("SIGKILL the leader %s with %d trials done", id, done)
 						e.kill(c)
-						time.AfterFunc(3*time.Second, func() { e.start(c, coordArgs(c+"-"+tag)...) })
+						restart.Add(1)
+						time.AfterFunc(3*time.Second, func() {
+							defer restart.Done()
+							e.start(c, coordArgs(c+"-"+tag)...)
+						})
 						killedLeader = true
 					}
 				}
