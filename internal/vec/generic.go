@@ -139,11 +139,13 @@ func sumRowsGeneric(dst, z []float32) {
 	}
 }
 
-func standardizeGeneric(dst, x, mean, scale []float32) {
+// standardizeGeneric standardizes the rows of x, from column c0 of each
+// row on (Standardize's AVX2 path leaves the last d mod 8 to it).
+func standardizeGeneric(dst, x, mean, scale []float32, c0 int) {
 	d := len(mean)
-	for r := 0; r+d <= len(x); r += d {
-		in, out := x[r:r+d:r+d], dst[r:r+d:r+d]
-		m, s := mean[:len(in)], scale[:len(in)]
+	m, s := mean[c0:], scale[c0:]
+	for r := c0; r < len(x); r += d {
+		in, out := x[r:r+len(m)], dst[r:r+len(m)]
 		for j, v := range in {
 			out[j] = (v - m[j]) / s[j]
 		}

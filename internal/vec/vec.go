@@ -263,18 +263,12 @@ func Standardize(dst, x, mean, scale []float32) {
 		return
 	}
 	if !useAVX2 || d < 8 {
-		standardizeGeneric(dst, x, mean, scale)
+		standardizeGeneric(dst, x, mean, scale, 0)
 		return
 	}
 	d8 := d &^ 7
 	standardizeAVX2(unsafe.SliceData(dst), unsafe.SliceData(x), unsafe.SliceData(mean), unsafe.SliceData(scale), len(x)/d, d, d8)
-	if d8 < d { // the last d%8 features of every row
-		m, s := mean[d8:], scale[d8:]
-		for r := d8; r < len(x); r += d {
-			in, out := x[r:r+len(m)], dst[r:r+len(m)]
-			for j, v := range in {
-				out[j] = (v - m[j]) / s[j]
-			}
-		}
+	if d8 < d {
+		standardizeGeneric(dst, x, mean, scale, d8)
 	}
 }

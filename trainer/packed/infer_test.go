@@ -154,6 +154,21 @@ func TestLayoutsIdentical(t *testing.T) {
 	}
 }
 
+// checkGemv compares gemv, on whichever kernels are selected, with the
+// generic form and the int64 one.
+func checkGemv[W int8 | int16](t *testing.T, kind string, w []W, x []int16, rows, cols int) {
+	t.Helper()
+	got, want, wide := make([]int32, rows), make([]int32, rows), make([]int64, rows)
+	gemv(got, w, x, cols)
+	gemvGeneric(want, w, x, cols)
+	gemvWide(wide, w, x, cols)
+	for j := range got {
+		if got[j] != want[j] || int64(got[j]) != wide[j] {
+			t.Fatalf("%s %dx%d row %d (avx2 %v, avx512 %v): gemv %d, generic %d, wide %d", kind, rows, cols, j, useAVX2, useAVX512, got[j], want[j], wide[j])
+		}
+	}
+}
+
 // TestKernels compares the AVX-512 and AVX2 kernels with the pure-Go ones
 // on extreme and random values.
 func TestKernels(t *testing.T) {
@@ -177,27 +192,11 @@ func TestKernels(t *testing.T) {
 				w16[i], w8[i], x[i] = -255, -128, 32767 // the largest products
 			}
 		}
-		got, want := make([]int32, rows), make([]int32, rows)
-		wide := make([]int64, rows)
 		useAVX2 = hasAVX2
 		for _, z := range []bool{hasAVX512, false} { // the AVX-512 forms, then the AVX2 ones
 			useAVX512 = z
-			gemv(got, w16, x, cols)
-			gemvGeneric(want, w16, x, cols)
-			gemvWide(wide, w16, x, cols)
-			for j := range got {
-				if got[j] != want[j] || int64(got[j]) != wide[j] {
-					t.Fatalf("int16 %dx%d row %d (avx512 %v): gemv %d, generic %d, wide %d", rows, cols, j, z, got[j], want[j], wide[j])
-				}
-			}
-			gemv(got, w8, x, cols)
-			gemvGeneric(want, w8, x, cols)
-			gemvWide(wide, w8, x, cols)
-			for j := range got {
-				if got[j] != want[j] || int64(got[j]) != wide[j] {
-					t.Fatalf("int8 %dx%d row %d (avx512 %v): gemv %d, generic %d, wide %d", rows, cols, j, z, got[j], want[j], wide[j])
-				}
-			}
+			checkGemv(t, "int16", w16, x, rows, cols)
+			checkGemv(t, "int8", w8, x, rows, cols)
 		}
 		useAVX512 = hasAVX512
 	}
