@@ -26,6 +26,8 @@ SPACE_YAML = """
 MAX_EPOCHS = 45
 ASHA_MIN = int(os.environ.get('ASHA_MIN', '5'))
 ASHA_ETA = int(os.environ.get('ASHA_ETA', '3'))
+# Hyperband brackets over ASHA's rungs (1: plain ASHA).
+BRACKETS = int(os.environ.get('ASHA_BRACKETS', '1'))
 STARTUP = int(os.environ.get('TPE_STARTUP', '10'))
 # Trials consort keeps in flight per worker (queued beside running).
 INFLIGHT = int(os.environ.get('INFLIGHT', '2'))
@@ -39,7 +41,7 @@ data: {{source: digits, folds: 5, test_fraction: 0.2, split_seed: 1}}
 base: {{epochs: {MAX_EPOCHS}}}
 space:{SPACE_YAML}
 sampler: {{name: tpe, startup: {STARTUP}, multivariate: true}}
-asha: {{enabled: true, eta: {ASHA_ETA}, min_epochs: {ASHA_MIN}, max_epochs: {MAX_EPOCHS}}}
+asha: {{enabled: true, eta: {ASHA_ETA}, min_epochs: {ASHA_MIN}, max_epochs: {MAX_EPOCHS}, brackets: {BRACKETS}}}
 budget: {{wall: {budget}s}}
 parallelism: {INFLIGHT * workers}
 ensemble: {{enabled: false}}

@@ -89,6 +89,9 @@ type ASHAConfig struct {
 	// MinEpochs and MaxEpochs bound the rungs' epochs.
 	MinEpochs int `json:"min_epochs"`
 	MaxEpochs int `json:"max_epochs"`
+	// Brackets > 1 runs asynchronous Hyperband: bracket b starts its
+	// configurations at rung b (search.ASHA.Brackets). 1 is plain ASHA.
+	Brackets int `json:"brackets"`
 }
 
 // TopEpochs returns the epochs of ASHA's top rung (search.ASHA.Rungs), or
@@ -156,6 +159,7 @@ func SweepDefaults() map[string]any {
 		"asha.eta":             3,
 		"asha.min_epochs":      5,
 		"asha.max_epochs":      45,
+		"asha.brackets":        1,
 		"budget.trials":        0,
 		"budget.wall":          time.Duration(0),
 		"parallelism":          4,
@@ -270,6 +274,8 @@ func (s *Sweep) Validate() error {
 		}
 		if s.ASHA.MinEpochs < 1 || s.ASHA.MaxEpochs < s.ASHA.MinEpochs || s.ASHA.MaxEpochs > 100000 {
 			errs = append(errs, fieldErr("asha.min_epochs/max_epochs", fmt.Sprintf("%d/%d", s.ASHA.MinEpochs, s.ASHA.MaxEpochs), "1 ≤ min_epochs ≤ max_epochs ≤ 100000"))
+		} else if rungs, err := (&search.ASHA{Eta: s.ASHA.Eta, MinResource: s.ASHA.MinEpochs, MaxResource: s.ASHA.MaxEpochs}).Rungs(); err == nil && (s.ASHA.Brackets < 0 || s.ASHA.Brackets > len(rungs)) {
+			errs = append(errs, fieldErr("asha.brackets", s.ASHA.Brackets, fmt.Sprintf("1..%d, at most one per rung (%s epochs)", len(rungs), strings.Trim(strings.Join(strings.Fields(fmt.Sprint(rungs)), ", "), "[]"))))
 		}
 		if len(objs) > 1 {
 			errs = append(errs, fieldErr("asha.enabled", true, "false with several objectives"))

@@ -155,3 +155,32 @@ func TestASHATopEpochs(t *testing.T) {
 		}
 	}
 }
+
+func TestASHABracketsValidated(t *testing.T) {
+	for _, tc := range []struct {
+		brackets string
+		bad      bool
+	}{
+		{"", false}, // default: 1, plain ASHA
+		{"brackets: 3,", false},
+		{"brackets: 4,", true}, // three rungs: 5, 15, 45
+		{"brackets: -1,", true},
+	} {
+		file := writeFile(t, "s.yaml", `
+name: b
+data: {source: digits}
+space: {lr: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}}
+asha: {enabled: true, `+tc.brackets+` min_epochs: 5, max_epochs: 45}
+budget: {trials: 10}
+`)
+		s, err := LoadSweep(file)
+		switch {
+		case tc.bad && (err == nil || !strings.Contains(err.Error(), "asha.brackets")):
+			t.Errorf("%q: error %v, want one naming asha.brackets", tc.brackets, err)
+		case !tc.bad && err != nil:
+			t.Errorf("%q: %v", tc.brackets, err)
+		case tc.brackets == "" && err == nil && s.ASHA.Brackets != 1:
+			t.Errorf("default brackets %d, want 1", s.ASHA.Brackets)
+		}
+	}
+}

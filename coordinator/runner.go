@@ -256,7 +256,7 @@ func (r *runner) configure() {
 		r.sampler = &search.TPE{Directions: r.dirs, Startup: sw.Sampler.Startup, Candidates: sw.Sampler.Candidates, Multivariate: sw.Sampler.Multivariate}
 	}
 	if sw.ASHA.Enabled {
-		r.asha = &search.ASHA{Eta: sw.ASHA.Eta, MinResource: sw.ASHA.MinEpochs, MaxResource: sw.ASHA.MaxEpochs, Direction: search.Maximize}
+		r.asha = &search.ASHA{Eta: sw.ASHA.Eta, MinResource: sw.ASHA.MinEpochs, MaxResource: sw.ASHA.MaxEpochs, Brackets: sw.ASHA.Brackets, Direction: search.Maximize}
 	}
 }
 
@@ -403,7 +403,7 @@ func (r *runner) createMembers() {
 					seed = p.Seed
 				}
 			default:
-				epochs = d.Resource
+				epochs, rng = d.Resource, d.Rung
 			}
 		}
 		if params == nil {

@@ -45,6 +45,7 @@ func TestASHARungs(t *testing.T) {
 		{"max below min", ASHA{MinResource: 10, MaxResource: 9}},
 		{"negative min", ASHA{MinResource: -1, MaxResource: 9}},
 		{"negative configs", ASHA{MaxResource: 9, MaxConfigs: -1}},
+		{"negative brackets", ASHA{MaxResource: 9, Brackets: -1}},
 	}
 	for _, tc := range bad {
 		t.Run(tc.name, func(t *testing.T) {
@@ -238,29 +239,41 @@ func TestActionString(t *testing.T) {
 }
 
 // promotableOracle finds, by brute force, the trial ASHA must promote: top
-// rung first, the best not-yet-promoted trial among the top ⌊n/η⌋.
+// rung first and, within a rung, bracket by bracket (a configuration's
+// bracket is the rung its first trial started at), the best
+// not-yet-promoted trial among the top ⌊n/η⌋ of the bracket's results.
 func promotableOracle(h []Trial, eta, top int, dir Direction) (string, int) {
 	promotedIDs := map[string]bool{}
-	for _, t := range h {
+	byID := map[string]int{}
+	for i, t := range h {
 		promotedIDs[t.Parent] = true
+		byID[t.ID] = i
+	}
+	bracket := func(i int) int {
+		for h[i].Parent != "" {
+			i = byID[h[i].Parent]
+		}
+		return h[i].Rung
 	}
 	for k := top - 1; k >= 0; k-- {
-		type result struct {
-			loss float64
-			at   int
-		}
-		var rung []result
-		for i, t := range h {
-			if t.Rung == k && t.State == Complete && len(t.Values) > 0 {
-				rung = append(rung, result{dir.loss(t.Values[0]), i})
+		for b := 0; b <= k; b++ {
+			type result struct {
+				loss float64
+				at   int
 			}
-		}
-		slices.SortFunc(rung, func(a, b result) int {
-			return cmp.Or(cmp.Compare(a.loss, b.loss), cmp.Compare(a.at, b.at))
-		})
-		for _, r := range rung[:len(rung)/eta] {
-			if !promotedIDs[h[r.at].ID] {
-				return h[r.at].ID, k
+			var rung []result
+			for i, t := range h {
+				if t.Rung == k && t.State == Complete && len(t.Values) > 0 && bracket(i) == b {
+					rung = append(rung, result{dir.loss(t.Values[0]), i})
+				}
+			}
+			slices.SortFunc(rung, func(a, b result) int {
+				return cmp.Or(cmp.Compare(a.loss, b.loss), cmp.Compare(a.at, b.at))
+			})
+			for _, r := range rung[:len(rung)/eta] {
+				if !promotedIDs[h[r.at].ID] {
+					return h[r.at].ID, k
+				}
 			}
 		}
 	}
@@ -332,7 +345,10 @@ func simulateASHA(t *testing.T, a *ASHA, workers, jobs int, seed uint64) ([]Tria
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr = Trial{ID: strconv.Itoa(len(h)), Params: p, State: Running}
+			if d.Rung < 0 || d.Rung >= cmp.Or(a.Brackets, 1) || d.Resource != rungs[d.Rung] {
+				t.Fatalf("started at rung %d (%d epochs) with %d brackets", d.Rung, d.Resource, cmp.Or(a.Brackets, 1))
+			}
+			tr = Trial{ID: strconv.Itoa(len(h)), Params: p, Rung: d.Rung, State: Running}
 		case Wait, Done:
 			if wantID != "" {
 				t.Fatalf("%v while %s was promotable", d.Action, wantID)
@@ -428,4 +444,135 @@ func TestASHASimulationBudget(t *testing.T) {
 	if configs != 150 {
 		t.Errorf("%d configurations, want 150", configs)
 	}
+}
+
+func TestASHABracketShares(t *testing.T) {
+	tests := []struct {
+		a    ASHA
+		want []int
+	}{
+		// Hyperband's n = ⌈(s_max+1)/(s+1)·η^s⌉ for s = s_max, ..., 0.
+		{ASHA{MaxResource: 9, Brackets: 3}, []int{9, 5, 3}},
+		{ASHA{MaxResource: 27, Brackets: 4}, []int{27, 12, 6, 4}},
+		{ASHA{MaxResource: 27, Brackets: 2}, []int{27, 12}},
+		{ASHA{Eta: 2, MaxResource: 8, Brackets: 4}, []int{8, 6, 4, 4}},
+		{ASHA{MaxResource: 9}, []int{9}},
+	}
+	for _, tc := range tests {
+		got, err := tc.a.BracketShares()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%+v: got %v, want %v", tc.a, got, tc.want)
+		}
+	}
+	if _, err := (&ASHA{MaxResource: 9, Brackets: 4}).BracketShares(); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("BracketShares, 4 brackets over 3 rungs: %v, want ErrInvalidConfig", err)
+	}
+	if _, err := (&ASHA{MaxResource: 9, Brackets: 4}).Next(nil); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Next, 4 brackets over 3 rungs: %v, want ErrInvalidConfig", err)
+	}
+}
+
+// TestASHABracketsScripted: with brackets, fresh configurations go to the
+// brackets in Hyperband's proportions, and each bracket promotes among its
+// own results only.
+func TestASHABracketsScripted(t *testing.T) {
+	a := &ASHA{MaxResource: 9, Brackets: 3, Direction: Maximize}
+	var h []Trial
+	var order []int
+	for i := range 17 {
+		d, err := a.Next(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Action != Start {
+			t.Fatalf("start %d: %+v", i, d)
+		}
+		if want := []int{1, 3, 9}[d.Rung]; d.Resource != want {
+			t.Fatalf("start %d at rung %d with %d epochs, want %d", i, d.Rung, d.Resource, want)
+		}
+		order = append(order, d.Rung)
+		h = append(h, Trial{ID: "s" + strconv.Itoa(i), Rung: d.Rung, State: Running})
+	}
+	// One Hyperband cycle: 9, 5 and 3 configurations, interleaved (the
+	// bracket furthest behind its share goes next).
+	if want := []int{0, 1, 0, 0, 2, 1, 0, 0, 1, 0, 2, 0, 1, 0, 0, 1, 2}; !reflect.DeepEqual(order, want) {
+		t.Errorf("brackets of the first 17 configurations: %v, want %v", order, want)
+	}
+
+	done := func(id string, rung int, parent string, v float64) Trial {
+		return Trial{ID: id, Rung: rung, Parent: parent, State: Complete, Values: []float64{v}}
+	}
+	h = []Trial{
+		// Bracket 0: three screens, b promoted to rung 1 and done there.
+		done("a", 0, "", 0.1), done("b", 0, "", 0.3), done("c", 0, "", 0.2), done("b1", 1, "b", 0.9),
+		// Bracket 1: two configurations started at rung 1.
+		done("x", 1, "", 0.5), done("y", 1, "", 0.4),
+	}
+	// Three results at rung 1 overall, but one in bracket 0 and two in
+	// bracket 1: nothing is promotable (ranked together, b1 would be).
+	d, err := a.Next(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Action != Start {
+		t.Fatalf("got %+v, want a start", d)
+	}
+	// A third bracket-1 result: z, the best of the three, goes up.
+	h = append(h, done("z", 1, "", 0.6))
+	d, err = a.Next(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Decision{Action: Promote, Rung: 2, Resource: 9, Parent: "z"}
+	d.Params = nil
+	if !reflect.DeepEqual(d, want) {
+		t.Fatalf("got %+v, want %+v", d, want)
+	}
+	// A promotion inherits its parent's bracket: b1's promotion counts in
+	// bracket 0, so bracket 0 at rung 1 still has one result.
+	h = append(h, Trial{ID: "z2", Rung: 2, Parent: "z", State: Complete, Values: []float64{0.99}})
+	if d, _ := a.Next(h); d.Action != Start {
+		t.Fatalf("after z's promotion: %+v, want a start", d)
+	}
+}
+
+// TestASHABracketsSimulation64Workers: asynchronous Hyperband with 64
+// simulated workers never idles while work exists, promotes exactly as the
+// bracket-wise definition demands, and shares fresh configurations among
+// the brackets in Hyperband's proportions.
+func TestASHABracketsSimulation64Workers(t *testing.T) {
+	jobs := 2000
+	if testing.Short() {
+		jobs = 600
+	}
+	a := &ASHA{Eta: 3, MinResource: 1, MaxResource: 27, Brackets: 4, Direction: Maximize}
+	jobs /= 2 // the bracket-wise oracle is slower
+	h, idle := simulateASHA(t, a, 64, jobs, 43)
+	if idle != 0 {
+		t.Errorf("workers idled %.1f worker-epochs with unlimited configurations", idle)
+	}
+	shares, _ := a.BracketShares()
+	started := make([]int, len(shares))
+	total, sum := 0, 0
+	for _, tr := range h {
+		if tr.Parent == "" {
+			started[tr.Rung]++
+			total++
+		}
+	}
+	for _, s := range shares {
+		sum += s
+	}
+	for b, s := range shares {
+		// Jefferson's (D'Hondt's) apportionment, which the round robin is,
+		// never falls below the quota's floor and exceeds it by less than
+		// the number of brackets.
+		if want := float64(total*s) / float64(sum); float64(started[b]) < math.Floor(want) || float64(started[b]) >= want+float64(len(shares)) {
+			t.Errorf("bracket %d started %d of %d configurations, want %.1f (shares %v)", b, started[b], total, want, shares)
+		}
+	}
+	t.Logf("configurations per bracket after %d jobs: %v", jobs, started)
 }

@@ -1,8 +1,9 @@
 // Package search answers a sweep coordinator's two questions: "which trial
 // next?" and "stop or promote this one?". It holds the typed search space,
 // the samplers (grid, random, scrambled Sobol', TPE and multi-objective
-// TPE), the ASHA scheduler and Pareto utilities. It is a plain library: no
-// I/O, no goroutines, no global state.
+// TPE), the ASHA scheduler (and asynchronous Hyperband over its rungs) and
+// Pareto utilities. It is a plain library: no I/O, no goroutines, no global
+// state.
 //
 // # Search space
 //
@@ -78,10 +79,10 @@
 //		switch d.Action {
 //		case search.Start:
 //			p, err := tpe.Sample(space, history, search.NewRand(seed, len(history)))
-//			// record Trial{ID: …, Params: p, Rung: 0}, run it for d.Resource epochs
+//			// record Trial{ID: …, Params: p, Rung: d.Rung}, run it for d.Resource epochs
 //		case search.Promote:
 //			// record Trial{ID: …, Params: d.Params, Rung: d.Rung, Parent: d.Parent},
-//			// run it from scratch for d.Resource epochs
+//			// run it for d.Resource epochs
 //		case search.Wait:
 //			// wait for a result
 //		case search.Done:

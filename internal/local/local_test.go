@@ -209,4 +209,43 @@ func TestASHAScreensAndResumedPromotions(t *testing.T) {
 	}
 }
 
+// TestHyperbandBrackets runs asynchronous Hyperband end to end: with two
+// brackets over rungs of 2 and 6 epochs, fresh configurations start at
+// both rungs in Hyperband's proportions (3 to 2), each trial trains for its
+// rung's epochs, and only promotions have a parent.
+func TestHyperbandBrackets(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sw := smallSweep(t, "hyperband")
+	sw.ASHA = configs.ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 2, MaxEpochs: 6, Brackets: 2}
+	sw.Budget.Trials = 15
+	sw.Ensemble.Distill = false
+	if err := sw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
+		t.Fatal(err)
+	}
+	_, s := finish(ctx, t, c, sw.Name)
+	started := [2]int{}
+	for _, r := range s.Records {
+		if r.Kind != wire.Member {
+			continue
+		}
+		if want := []int{2, 6}[r.Rung]; r.Epochs != want || (r.State == wire.TrialDone && r.Metrics.Epochs != want) {
+			t.Errorf("%s at rung %d trained %d epochs (record %d), want %d", r.ID, r.Rung, r.Metrics.Epochs, r.Epochs, want)
+		}
+		if r.Parent == "" {
+			started[r.Rung]++
+		} else if r.Rung != 1 {
+			t.Errorf("promotion %s at rung %d", r.ID, r.Rung)
+		}
+	}
+	// Jefferson's apportionment of the fresh configurations to shares 3:2.
+	if n := started[0] + started[1]; started[1] < 2*n/5 || started[1] > 2*n/5+1 || started[1] == 0 {
+		t.Errorf("fresh configurations per bracket %v, want about 3:2", started)
+	}
+}
+
 var _ = search.Random{}

@@ -392,7 +392,7 @@ func progressPlot(s *coordinator.Sweep, o Options) Plot {
 		c.line("chosenline", f.l, y, f.r, y)
 		c.text("callout", "start", f.l+6, y-5, "chosen ensemble "+Percent(b.CV.Mean.Accuracy, 2))
 	}
-	cap := fmt.Sprintf("Each finished member trial (%d) at the time it finished; darker points are ASHA promotions trained longer. "+
+	cap := fmt.Sprintf("Each finished member trial (%d) at the time it finished; darker points trained past ASHA's first rung (promotions, and Hyperband brackets that start higher). "+
 		"The line is the best CV accuracy so far of a fully trained member (ASHA screens do not count).", len(done))
 	if shown < len(done) {
 		cap += fmt.Sprintf(" Showing the %d most accurate and every new best.", shown)
