@@ -132,16 +132,6 @@ func (a *ASHA) Rungs() ([]int, error) {
 	return out, nil
 }
 
-// brackets returns the effective number of brackets, checked against the
-// number of rungs.
-func (a *ASHA) brackets(rungs int) (int, error) {
-	b := cmp.Or(a.Brackets, 1)
-	if b > rungs {
-		return 0, fmt.Errorf("%w: ASHA Brackets = %d, want at most the %d rungs", ErrInvalidConfig, a.Brackets, rungs)
-	}
-	return b, nil
-}
-
 // BracketShares returns how many fresh configurations each bracket gets
 // per Hyperband cycle: bracket b, which starts at rung b of rungs 0..s,
 // gets ⌈(s+1)/(s−b+1)·Eta^(s−b)⌉.
@@ -150,23 +140,26 @@ func (a *ASHA) BracketShares() ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	nb, err := a.brackets(len(rungs))
-	if err != nil {
-		return nil, err
+	return a.shares(len(rungs))
+}
+
+// shares is BracketShares for a checked number of rungs.
+func (a *ASHA) shares(rungs int) ([]int, error) {
+	nb := cmp.Or(a.Brackets, 1)
+	if nb > rungs {
+		return nil, fmt.Errorf("%w: ASHA Brackets = %d, want at most the %d rungs", ErrInvalidConfig, a.Brackets, rungs)
 	}
-	eta, s := cmp.Or(a.Eta, 3), len(rungs)-1
+	eta, s := cmp.Or(a.Eta, 3), rungs-1
 	out := make([]int, nb)
 	for b := range out {
 		pow := 1
 		for range s - b {
 			pow *= eta
 		}
-		out[b] = ceilDiv((s+1)*pow, s-b+1)
+		out[b] = ((s+1)*pow + s - b) / (s - b + 1) // ⌈(s+1)·pow/(s−b+1)⌉
 	}
 	return out, nil
 }
-
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // Next decides what the next free worker should run, from the ordered
 // history alone. Only Complete trials with at least one value count as
@@ -178,7 +171,7 @@ func (a *ASHA) Next(history []Trial) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	shares, err := a.BracketShares()
+	shares, err := a.shares(len(rungs))
 	if err != nil {
 		return Decision{}, err
 	}

@@ -143,17 +143,12 @@ func TestSweepEndToEnd(t *testing.T) {
 	}
 }
 
-// TestASHAScreensAndResumedPromotions runs an ASHA sweep end to end:
-// screens store no artifacts and are not timed, every promotion continues
-// its parent's training from the workers' shared checkpoint cache, and
-// only fully trained members reach the ensemble and the top of the
-// leaderboard.
-func TestASHAScreensAndResumedPromotions(t *testing.T) {
-	c := startCluster(t, 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	sw := smallSweep(t, "asha")
-	sw.ASHA = configs.ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 2, MaxEpochs: 6}
+// runASHASweep runs a 15-trial sweep with ASHA over rungs of 2 and 6
+// epochs in the given number of brackets, without a student, to the end.
+func runASHASweep(ctx context.Context, t *testing.T, c *Cluster, name string, brackets int) (*configs.Sweep, *wire.SweepStatus, *coordinator.Sweep) {
+	t.Helper()
+	sw := smallSweep(t, name)
+	sw.ASHA = configs.ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 2, MaxEpochs: 6, Brackets: brackets}
 	sw.Budget.Trials = 15
 	sw.Ensemble.Distill = false
 	if err := sw.Validate(); err != nil {
@@ -163,6 +158,19 @@ func TestASHAScreensAndResumedPromotions(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, s := finish(ctx, t, c, sw.Name)
+	return sw, st, s
+}
+
+// TestASHAScreensAndResumedPromotions runs an ASHA sweep end to end:
+// screens store no artifacts and are not timed, every promotion continues
+// its parent's training from the workers' shared checkpoint cache, and
+// only fully trained members reach the ensemble and the top of the
+// leaderboard.
+func TestASHAScreensAndResumedPromotions(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sw, st, s := runASHASweep(ctx, t, c, "asha", 1)
 	js, _ := jetstream.New(c.Conn)
 	store, err := js.ObjectStore(ctx, wire.ArtifactsBucket)
 	if err != nil {
@@ -217,17 +225,7 @@ func TestHyperbandBrackets(t *testing.T) {
 	c := startCluster(t, 2)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	sw := smallSweep(t, "hyperband")
-	sw.ASHA = configs.ASHAConfig{Enabled: true, Eta: 3, MinEpochs: 2, MaxEpochs: 6, Brackets: 2}
-	sw.Budget.Trials = 15
-	sw.Ensemble.Distill = false
-	if err := sw.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
-		t.Fatal(err)
-	}
-	_, s := finish(ctx, t, c, sw.Name)
+	_, _, s := runASHASweep(ctx, t, c, "hyperband", 2)
 	started := [2]int{}
 	for _, r := range s.Records {
 		if r.Kind != wire.Member {
