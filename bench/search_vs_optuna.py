@@ -5,7 +5,9 @@ objective — consort's trainer on the built-in digits, 5-fold CV, the same
 test split and folds — over the same space, with the same wall-time budget
 and the same number of parallel workers. For each seed it records the best
 CV accuracy each reaches and when; it reports the medians and the time
-consort needs to reach Optuna's final best.
+consort needs to reach Optuna's final best. With two seeds or more it also
+pairs every consort run with every Optuna run, and each Optuna run with
+the other Optuna runs (an A/A baseline for the ratio).
 
 usage: search_vs_optuna.py [--seeds 3] [--first-seed 1] [--budget 90] [--workers 2] [--points FILE]
 """
@@ -131,7 +133,7 @@ def main():
     ap.add_argument('--points', help='append every (seconds, CV accuracy) result as JSON lines to this file')
     a = ap.parse_args()
     subprocess.run(['go', 'build', '-o', BIN, './cmd/consort'], cwd=ROOT, check=True)
-    rows = []
+    rows, curves = [], []
     with tempfile.TemporaryDirectory() as out:
         for seed in range(a.first_seed, a.first_seed + a.seeds):
             c = consort_run(seed, a.budget, a.workers, out)
@@ -140,11 +142,51 @@ def main():
             row = {'seed': seed, 'consort_trials': len(c), 'optuna_trials': len(o), 'consort_best': cb, 'optuna_best': ob,
                    'optuna_time_to_best': time_to(o, ob), 'consort_time_to_optuna_best': time_to(c, ob)}
             rows.append(row)
+            curves.append((c, o))
             print(json.dumps(row), flush=True)
             if a.points:
                 with open(a.points, 'a') as f:
                     f.write(json.dumps({'seed': seed, 'consort': c, 'optuna': o}) + '\n')
     summarize(rows, a.budget, a.workers)
+    cross(curves)
+
+
+def pair_ratios(challengers, references, skip_same):
+    """The bar's ratio for every (challenger run, reference run) pair: the
+    challenger's time to the reference's final best over the reference's
+    time to it (not reached = inf). With skip_same, a run is not paired
+    with itself (the lists are the same runs)."""
+    out = []
+    for i, c in enumerate(challengers):
+        for j, r in enumerate(references):
+            if skip_same and i == j:
+                continue
+            best = max(x[1] for x in r)
+            tc = time_to(c, best)
+            out.append(float('inf') if tc is None else tc / time_to(r, best))
+    return out
+
+
+def cross(curves):
+    """Print the ratio over all pairs of runs, the other way round (Optuna's
+    time to consort's final best), and the same statistic for Optuna
+    against its own other runs (an A/A baseline: what the bar's
+    ratio is when both sides are the same searcher). Pairing every consort
+    run with every Optuna run lowers the variance of the per-seed median;
+    the A/A figure shows where "no better than Optuna" lies on this scale,
+    which is above 1: the reference's time is the time to its own final
+    best, a record it set, while the challenger must match it."""
+    if len(curves) < 2:
+        return
+    cs, os_ = [c for c, _ in curves], [o for _, o in curves]
+    print()
+    for name, rs in (('consort vs Optuna, all pairs', pair_ratios(cs, os_, False)),
+                     ('Optuna vs consort (the other way round)', pair_ratios(os_, cs, False)),
+                     ('Optuna vs Optuna (A/A), other seeds', pair_ratios(os_, os_, True)),
+                     ('consort vs consort (A/A), other seeds', pair_ratios(cs, cs, True))):
+        share = sum(r <= 0.5 for r in rs) / len(rs)
+        reached = sum(r < float('inf') for r in rs) / len(rs)
+        print(f"{name:40} median ratio {statistics.median(rs):5.2f}   pairs <= 0.5: {share:4.0%}   reached: {reached:4.0%}   of {len(rs)}")
 
 
 def summarize(rows, budget, workers):
