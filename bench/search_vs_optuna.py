@@ -132,6 +132,11 @@ def main():
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--points', help='append every (seconds, CV accuracy) result as JSON lines to this file')
     a = ap.parse_args()
+    try:
+        import optuna  # noqa: F401 -- fail before the first consort run, not after it
+    except ImportError:
+        sys.exit(f"search_vs_optuna.py: {sys.executable} has no optuna; install Debian's python3-optuna "
+                 "and run this script as bench/search_vs_optuna.py (it starts /usr/bin/python3)")
     subprocess.run(['go', 'build', '-o', BIN, './cmd/consort'], cwd=ROOT, check=True)
     rows, curves = [], []
     with tempfile.TemporaryDirectory() as out:
