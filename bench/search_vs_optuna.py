@@ -6,8 +6,8 @@ test split and folds — over the same space, with the same wall-time budget
 and the same number of parallel workers. For each seed it records the best
 CV accuracy each reaches and when; it reports the medians and the time
 consort needs to reach Optuna's final best. With two seeds or more it also
-pairs every consort run with every Optuna run, and each Optuna run with
-the other Optuna runs (an A/A baseline for the ratio).
+pairs every consort run with every Optuna run (both ways round), and each
+Optuna run with the other Optuna runs (an A/A baseline for the ratio).
 
 usage: search_vs_optuna.py [--seeds 3] [--first-seed 1] [--budget 90] [--workers 2] [--points FILE]
 """
