@@ -33,6 +33,12 @@ func gemvAVX512(dst *int32, w, x *int16, rows, cols int)
 //go:noescape
 func gemv8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 
+// gemv8x4AVX512 is gemv8AVX512 four rows at a time, sharing each load of
+// x; rows must be a multiple of 4.
+//
+//go:noescape
+func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
+
 // maxAbsAVX2 is maxAbsBitsGeneric over n values, n a positive multiple of 8.
 //
 //go:noescape
@@ -68,7 +74,13 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	switch w := any(w).(type) {
 	case []int8:
 		if useAVX512 {
-			gemv8AVX512(&dst[0], &w[0], &x[0], len(dst), cols)
+			r4 := len(dst) &^ 3
+			if r4 > 0 {
+				gemv8x4AVX512(&dst[0], &w[0], &x[0], r4, cols)
+			}
+			if r4 < len(dst) {
+				gemv8AVX512(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
+			}
 		} else {
 			gemv8AVX2(&dst[0], &w[0], &x[0], len(dst), cols)
 		}

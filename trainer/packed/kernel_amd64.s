@@ -1,4 +1,4 @@
-// Hand-written AVX2 kernels for package packed; kernel.go holds the
+// Hand-written AVX2 and AVX-512 kernels for package packed; kernel.go holds the
 // pure-Go forms they must match exactly.
 
 //go:build !purego
@@ -416,4 +416,110 @@ zreduce8:
 	VZEROUPPER
 
 zdone8:
+	RET
+
+// ROW4STEP multiplies 32 columns of four rows (int8 at AX, AX+R9, AX+2·R9,
+// AX+R11) by the 32 int16 of x in X_, adding into four accumulators.
+#define ROW4STEP(off, X_, A0, A1, A2, A3) \
+	VPMOVSXBW off(AX), Z20; \
+	VPMOVSXBW off(AX)(R9*1), Z21; \
+	VPMOVSXBW off(AX)(R9*2), Z22; \
+	VPMOVSXBW off(AX)(R11*1), Z23; \
+	VPDPWSSD  X_, Z20, A0; \
+	VPDPWSSD  X_, Z21, A1; \
+	VPDPWSSD  X_, Z22, A2; \
+	VPDPWSSD  X_, Z23, A3
+
+// func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
+TEXT ·gemv8x4AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ cols+32(FP), R9
+	LEAQ (R9)(R9*2), R11
+	SHRQ $2, R8
+	JZ   q4done
+
+q4row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   DX, BX
+	MOVQ   SI, AX
+	MOVQ   R9, CX
+
+q4loop64:
+	CMPQ      CX, $64
+	JB        q4loop32
+	VMOVDQU64 (BX), Z16
+	VMOVDQU64 64(BX), Z17
+	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
+	ROW4STEP(32, Z17, Z4, Z5, Z6, Z7)
+	ADDQ      $64, AX
+	ADDQ      $128, BX
+	SUBQ      $64, CX
+	JMP       q4loop64
+
+q4loop32:
+	CMPQ      CX, $32
+	JB        q4tail
+	VMOVDQU64 (BX), Z16
+	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
+	ADDQ      $32, AX
+	ADDQ      $64, BX
+	SUBQ      $32, CX
+
+q4tail:
+	TESTQ     CX, CX
+	JZ        q4reduce
+	VMOVDQU32 (BX), Y16
+	VPMOVSXBW (AX), Y20
+	VPMOVSXBW (AX)(R9*1), Y21
+	VPMOVSXBW (AX)(R9*2), Y22
+	VPMOVSXBW (AX)(R11*1), Y23
+	VPXORD    Z24, Z24, Z24
+	VPDPWSSD  Y16, Y20, Y24
+	VPADDD    Z24, Z4, Z4
+	VPXORD    Z24, Z24, Z24
+	VPDPWSSD  Y16, Y21, Y24
+	VPADDD    Z24, Z5, Z5
+	VPXORD    Z24, Z24, Z24
+	VPDPWSSD  Y16, Y22, Y24
+	VPADDD    Z24, Z6, Z6
+	VPXORD    Z24, Z24, Z24
+	VPDPWSSD  Y16, Y23, Y24
+	VPADDD    Z24, Z7, Z7
+
+q4reduce:
+	VPADDD        Z4, Z0, Z0
+	VPADDD        Z5, Z1, Z1
+	VPADDD        Z6, Z2, Z2
+	VPADDD        Z7, Z3, Z3
+	VEXTRACTI64X4 $1, Z0, Y12
+	VPADDD        Y12, Y0, Y0
+	VEXTRACTI64X4 $1, Z1, Y12
+	VPADDD        Y12, Y1, Y1
+	VEXTRACTI64X4 $1, Z2, Y12
+	VPADDD        Y12, Y2, Y2
+	VEXTRACTI64X4 $1, Z3, Y12
+	VPADDD        Y12, Y3, Y3
+	VPHADDD       Y1, Y0, Y0
+	VPHADDD       Y3, Y2, Y2
+	VPHADDD       Y2, Y0, Y0
+	VEXTRACTI128  $1, Y0, X12
+	VPADDD        X12, X0, X0
+	VMOVDQU       X0, (DI)
+	ADDQ          $16, DI
+	LEAQ          (SI)(R9*4), SI
+	DECQ          R8
+	JNZ           q4row
+	VZEROUPPER
+
+q4done:
 	RET
