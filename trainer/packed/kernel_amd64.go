@@ -39,6 +39,12 @@ func gemv8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 //go:noescape
 func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 
+// gemv8x4AVX2 is gemv8AVX2 four rows at a time; rows must be a multiple
+// of 4.
+//
+//go:noescape
+func gemv8x4AVX2(dst *int32, w *int8, x *int16, rows, cols int)
+
 // maxAbsAVX2 is maxAbsBitsGeneric over n values, n a positive multiple of 8.
 //
 //go:noescape
@@ -73,8 +79,10 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	_ = x[cols-1]
 	switch w := any(w).(type) {
 	case []int8:
+		// Four rows at a time share each load of x and one reduction;
+		// the last len(dst) mod 4 rows go one at a time.
+		r4 := len(dst) &^ 3
 		if useAVX512 {
-			r4 := len(dst) &^ 3
 			if r4 > 0 {
 				gemv8x4AVX512(&dst[0], &w[0], &x[0], r4, cols)
 			}
@@ -82,7 +90,12 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 				gemv8AVX512(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
 			}
 		} else {
-			gemv8AVX2(&dst[0], &w[0], &x[0], len(dst), cols)
+			if r4 > 0 {
+				gemv8x4AVX2(&dst[0], &w[0], &x[0], r4, cols)
+			}
+			if r4 < len(dst) {
+				gemv8AVX2(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
+			}
 		}
 	case []int16:
 		if useAVX512 {

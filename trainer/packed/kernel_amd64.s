@@ -523,3 +523,80 @@ q4reduce:
 
 q4done:
 	RET
+
+// ROW4AVX2 is ROW4STEP for AVX2: 16 columns of four rows, VPMADDWD.
+#define ROW4AVX2(off, X_, A0, A1, A2, A3) \
+	VPMOVSXBW off(AX), Y10; \
+	VPMADDWD  X_, Y10, Y10; \
+	VPADDD    Y10, A0, A0; \
+	VPMOVSXBW off(AX)(R9*1), Y11; \
+	VPMADDWD  X_, Y11, Y11; \
+	VPADDD    Y11, A1, A1; \
+	VPMOVSXBW off(AX)(R9*2), Y12; \
+	VPMADDWD  X_, Y12, Y12; \
+	VPADDD    Y12, A2, A2; \
+	VPMOVSXBW off(AX)(R11*1), Y13; \
+	VPMADDWD  X_, Y13, Y13; \
+	VPADDD    Y13, A3, A3
+
+// func gemv8x4AVX2(dst *int32, w *int8, x *int16, rows, cols int)
+TEXT ·gemv8x4AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ cols+32(FP), R9
+	LEAQ (R9)(R9*2), R11
+	SHRQ $2, R8
+	JZ   y4done
+
+y4row:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	VPXOR Y2, Y2, Y2
+	VPXOR Y3, Y3, Y3
+	VPXOR Y4, Y4, Y4
+	VPXOR Y5, Y5, Y5
+	VPXOR Y6, Y6, Y6
+	VPXOR Y7, Y7, Y7
+	MOVQ  DX, BX
+	MOVQ  SI, AX
+	MOVQ  R9, CX
+
+y4loop32:
+	CMPQ    CX, $32
+	JB      y4loop16
+	VMOVDQU (BX), Y8
+	VMOVDQU 32(BX), Y9
+	ROW4AVX2(0, Y8, Y0, Y1, Y2, Y3)
+	ROW4AVX2(16, Y9, Y4, Y5, Y6, Y7)
+	ADDQ    $32, AX
+	ADDQ    $64, BX
+	SUBQ    $32, CX
+	JMP     y4loop32
+
+y4loop16:
+	TESTQ   CX, CX
+	JZ      y4reduce
+	VMOVDQU (BX), Y8
+	ROW4AVX2(0, Y8, Y0, Y1, Y2, Y3)
+
+y4reduce:
+	VPADDD       Y4, Y0, Y0
+	VPADDD       Y5, Y1, Y1
+	VPADDD       Y6, Y2, Y2
+	VPADDD       Y7, Y3, Y3
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VMOVDQU      X0, (DI)
+	ADDQ         $16, DI
+	LEAQ         (SI)(R9*4), SI
+	DECQ         R8
+	JNZ          y4row
+	VZEROUPPER
+
+y4done:
+	RET
