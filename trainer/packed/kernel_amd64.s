@@ -418,6 +418,19 @@ zreduce8:
 zdone8:
 	RET
 
+// ROWS4ARGS loads the arguments of a four-row gemv — dst in DI, w in SI,
+// x in DX, rows/4 in R8, cols in R9 (one row's bytes of int8), 3·cols in
+// R11 — and jumps to done when there is no block of four rows.
+#define ROWS4ARGS(done) \
+	MOVQ dst+0(FP), DI; \
+	MOVQ w+8(FP), SI; \
+	MOVQ x+16(FP), DX; \
+	MOVQ rows+24(FP), R8; \
+	MOVQ cols+32(FP), R9; \
+	LEAQ (R9)(R9*2), R11; \
+	SHRQ $2, R8; \
+	JZ   done
+
 // ROW4STEP multiplies 32 columns of four rows (int8 at AX, AX+R9, AX+2·R9,
 // AX+R11) by the 32 int16 of x in X_, adding into four accumulators.
 #define ROW4STEP(off, X_, A0, A1, A2, A3) \
@@ -432,14 +445,7 @@ zdone8:
 
 // func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 TEXT ·gemv8x4AVX512(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ x+16(FP), DX
-	MOVQ rows+24(FP), R8
-	MOVQ cols+32(FP), R9
-	LEAQ (R9)(R9*2), R11
-	SHRQ $2, R8
-	JZ   q4done
+	ROWS4ARGS(q4done)
 
 q4row:
 	VPXORD Z0, Z0, Z0
@@ -541,14 +547,7 @@ q4done:
 
 // func gemv8x4AVX2(dst *int32, w *int8, x *int16, rows, cols int)
 TEXT ·gemv8x4AVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ x+16(FP), DX
-	MOVQ rows+24(FP), R8
-	MOVQ cols+32(FP), R9
-	LEAQ (R9)(R9*2), R11
-	SHRQ $2, R8
-	JZ   y4done
+	ROWS4ARGS(y4done)
 
 y4row:
 	VPXOR Y0, Y0, Y0
