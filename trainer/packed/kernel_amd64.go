@@ -81,21 +81,16 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	case []int8:
 		// Four rows at a time share each load of x and one reduction;
 		// the last len(dst) mod 4 rows go one at a time.
-		r4 := len(dst) &^ 3
+		one, four := gemv8AVX2, gemv8x4AVX2
 		if useAVX512 {
-			if r4 > 0 {
-				gemv8x4AVX512(&dst[0], &w[0], &x[0], r4, cols)
-			}
-			if r4 < len(dst) {
-				gemv8AVX512(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
-			}
-		} else {
-			if r4 > 0 {
-				gemv8x4AVX2(&dst[0], &w[0], &x[0], r4, cols)
-			}
-			if r4 < len(dst) {
-				gemv8AVX2(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
-			}
+			one, four = gemv8AVX512, gemv8x4AVX512
+		}
+		r4 := len(dst) &^ 3
+		if r4 > 0 {
+			four(&dst[0], &w[0], &x[0], r4, cols)
+		}
+		if r4 < len(dst) {
+			one(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)
 		}
 	case []int16:
 		if useAVX512 {

@@ -431,6 +431,34 @@ zdone8:
 	SHRQ $2, R8; \
 	JZ   done
 
+// ROWS4START zeroes the accumulators Y0–Y7 (a VEX write clears the upper
+// half of Z0–Z7 too) and points BX at x, AX at the block's first row and
+// CX at the columns left.
+#define ROWS4START \
+	VPXOR Y0, Y0, Y0; \
+	VPXOR Y1, Y1, Y1; \
+	VPXOR Y2, Y2, Y2; \
+	VPXOR Y3, Y3, Y3; \
+	VPXOR Y4, Y4, Y4; \
+	VPXOR Y5, Y5, Y5; \
+	VPXOR Y6, Y6, Y6; \
+	VPXOR Y7, Y7, Y7; \
+	MOVQ  DX, BX; \
+	MOVQ  SI, AX; \
+	MOVQ  R9, CX
+
+// ROWS4STORE sums the eight int32 lanes of each of Y0–Y3 into dst[0..3],
+// then moves DI and SI to the next block of four rows.
+#define ROWS4STORE \
+	VPHADDD      Y1, Y0, Y0; \
+	VPHADDD      Y3, Y2, Y2; \
+	VPHADDD      Y2, Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X12; \
+	VPADDD       X12, X0, X0; \
+	VMOVDQU      X0, (DI); \
+	ADDQ         $16, DI; \
+	LEAQ         (SI)(R9*4), SI
+
 // ROW4STEP multiplies 32 columns of four rows (int8 at AX, AX+R9, AX+2·R9,
 // AX+R11) by the 32 int16 of x in X_, adding into four accumulators.
 #define ROW4STEP(off, X_, A0, A1, A2, A3) \
@@ -448,17 +476,7 @@ TEXT ·gemv8x4AVX512(SB), NOSPLIT, $0-40
 	ROWS4ARGS(q4done)
 
 q4row:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	MOVQ   DX, BX
-	MOVQ   SI, AX
-	MOVQ   R9, CX
+	ROWS4START
 
 q4loop64:
 	CMPQ      CX, $64
@@ -482,27 +500,8 @@ q4loop32:
 	SUBQ      $32, CX
 
 q4tail:
-	TESTQ     CX, CX
-	JZ        q4reduce
-	VMOVDQU32 (BX), Y16
-	VPMOVSXBW (AX), Y20
-	VPMOVSXBW (AX)(R9*1), Y21
-	VPMOVSXBW (AX)(R9*2), Y22
-	VPMOVSXBW (AX)(R11*1), Y23
-	VPXORD    Z24, Z24, Z24
-	VPDPWSSD  Y16, Y20, Y24
-	VPADDD    Z24, Z4, Z4
-	VPXORD    Z24, Z24, Z24
-	VPDPWSSD  Y16, Y21, Y24
-	VPADDD    Z24, Z5, Z5
-	VPXORD    Z24, Z24, Z24
-	VPDPWSSD  Y16, Y22, Y24
-	VPADDD    Z24, Z6, Z6
-	VPXORD    Z24, Z24, Z24
-	VPDPWSSD  Y16, Y23, Y24
-	VPADDD    Z24, Z7, Z7
-
-q4reduce:
+	// Fold the accumulators to 256 bits; the last 16 columns, if any,
+	// then add in with ymm VPDPWSSD, which clears the upper halves.
 	VPADDD        Z4, Z0, Z0
 	VPADDD        Z5, Z1, Z1
 	VPADDD        Z6, Z2, Z2
@@ -515,16 +514,22 @@ q4reduce:
 	VPADDD        Y12, Y2, Y2
 	VEXTRACTI64X4 $1, Z3, Y12
 	VPADDD        Y12, Y3, Y3
-	VPHADDD       Y1, Y0, Y0
-	VPHADDD       Y3, Y2, Y2
-	VPHADDD       Y2, Y0, Y0
-	VEXTRACTI128  $1, Y0, X12
-	VPADDD        X12, X0, X0
-	VMOVDQU       X0, (DI)
-	ADDQ          $16, DI
-	LEAQ          (SI)(R9*4), SI
-	DECQ          R8
-	JNZ           q4row
+	TESTQ         CX, CX
+	JZ            q4store
+	VMOVDQU32     (BX), Y16
+	VPMOVSXBW     (AX), Y20
+	VPMOVSXBW     (AX)(R9*1), Y21
+	VPMOVSXBW     (AX)(R9*2), Y22
+	VPMOVSXBW     (AX)(R11*1), Y23
+	VPDPWSSD      Y16, Y20, Y0
+	VPDPWSSD      Y16, Y21, Y1
+	VPDPWSSD      Y16, Y22, Y2
+	VPDPWSSD      Y16, Y23, Y3
+
+q4store:
+	ROWS4STORE
+	DECQ R8
+	JNZ  q4row
 	VZEROUPPER
 
 q4done:
@@ -550,17 +555,7 @@ TEXT ·gemv8x4AVX2(SB), NOSPLIT, $0-40
 	ROWS4ARGS(y4done)
 
 y4row:
-	VPXOR Y0, Y0, Y0
-	VPXOR Y1, Y1, Y1
-	VPXOR Y2, Y2, Y2
-	VPXOR Y3, Y3, Y3
-	VPXOR Y4, Y4, Y4
-	VPXOR Y5, Y5, Y5
-	VPXOR Y6, Y6, Y6
-	VPXOR Y7, Y7, Y7
-	MOVQ  DX, BX
-	MOVQ  SI, AX
-	MOVQ  R9, CX
+	ROWS4START
 
 y4loop32:
 	CMPQ    CX, $32
@@ -581,20 +576,13 @@ y4loop16:
 	ROW4AVX2(0, Y8, Y0, Y1, Y2, Y3)
 
 y4reduce:
-	VPADDD       Y4, Y0, Y0
-	VPADDD       Y5, Y1, Y1
-	VPADDD       Y6, Y2, Y2
-	VPADDD       Y7, Y3, Y3
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPHADDD      Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPADDD       X1, X0, X0
-	VMOVDQU      X0, (DI)
-	ADDQ         $16, DI
-	LEAQ         (SI)(R9*4), SI
-	DECQ         R8
-	JNZ          y4row
+	VPADDD Y4, Y0, Y0
+	VPADDD Y5, Y1, Y1
+	VPADDD Y6, Y2, Y2
+	VPADDD Y7, Y3, Y3
+	ROWS4STORE
+	DECQ   R8
+	JNZ    y4row
 	VZEROUPPER
 
 y4done:
