@@ -89,6 +89,12 @@ func packT6(dst, src *float32, ld int, n8 int)
 func copy16(dst, src *float32, ld int, k int)
 
 //go:noescape
+func copyMask16(dst, src *float32, ld int, k int, mask *int32)
+
+//go:noescape
+func copyMask32(dst, src *float32, ld int, k int, mask int)
+
+//go:noescape
 func copy6(dst, src *float32, ld int, k int)
 
 func microAVX2(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
@@ -138,47 +144,64 @@ func packA6(dst, a []float32, off, sx, sp, rows, kb, h int) {
 }
 
 // packB16 is kernels.packB for sixteen-column panels.
-func packB16(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
-	packBAsm(dst, b, ldb, trans, p0, kb, j0, nb, 16)
+func packB16(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	packBAsm(dst, scratch, b, ldb, trans, p0, kb, j0, nb, 16)
 }
 
 // packB32 is kernels.packB for thirty-two-column panels.
-func packB32(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
-	packBAsm(dst, b, ldb, trans, p0, kb, j0, nb, 32)
+func packB32(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	packBAsm(dst, scratch, b, ldb, trans, p0, kb, j0, nb, 32)
 }
+
+// lanes16 holds sixteen all-ones lanes then sixteen zero lanes:
+// lanes16[16-n:] is copyMask16's mask for the first n columns.
+var lanes16 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 // packBAsm packs op(B) into nr-wide panels, nr 16 or 32: full panels are
 // copied in one pass (copy16, copy32) or transposed sixteen rows at a time
-// (packT16), short ones go through packPanel.
-func packBAsm(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
+// (packT16). A short last panel is copied under a lane mask (copyMask16,
+// copyMask32), or, transposed, first gathered row by row into scratch and
+// padded with zero rows, then transposed like a full one.
+func packBAsm(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
 	sx, sp := stridesB(ldb, trans)
 	for jr := 0; jr < nb; jr += nr {
 		off := (j0+jr)*sx + p0*sp
 		d := dst[jr*kb:]
-		if nb-jr < nr {
-			packPanel(d, b, off, sx, sp, nb-jr, kb, nr)
-			continue
-		}
+		cols := min(nr, nb-jr)
 		if !trans {
-			_ = b[off+(kb-1)*ldb+nr-1]
+			_ = b[off+(kb-1)*ldb+cols-1]
 			_ = d[nr*kb-1]
-			if nr == 16 {
+			switch {
+			case cols < nr && nr == 16:
+				copyMask16(unsafe.SliceData(d), &b[off], ldb, kb, &lanes16[16-cols])
+			case cols < nr:
+				copyMask32(unsafe.SliceData(d), &b[off], ldb, kb, 1<<cols-1)
+			case nr == 16:
 				copy16(unsafe.SliceData(d), &b[off], ldb, kb)
-			} else {
+			default:
 				copy32(unsafe.SliceData(d), &b[off], ldb, kb)
 			}
 			continue
 		}
+		src, ld := b, ldb
+		if cols < nr {
+			s := scratch[:nr*kb]
+			for x := range cols {
+				copy(s[x*kb:(x+1)*kb], b[off+x*ldb:])
+			}
+			clear(s[cols*kb:])
+			src, ld, off = s, kb, 0
+		}
 		k8 := kb &^ 7
 		if k8 > 0 {
-			_ = b[off+(nr-1)*ldb+k8-1]
+			_ = src[off+(nr-1)*ld+k8-1]
 			_ = d[nr*k8-1]
 			for h := 0; h < nr; h += 16 {
-				packT16(&d[h], &b[off+h*ldb], ldb, k8/8, nr)
+				packT16(&d[h], &src[off+h*ld], ld, k8/8, nr)
 			}
 		}
 		if k8 < kb {
-			packPanel(d[nr*k8:], b, off+k8, sx, sp, nr, kb-k8, nr)
+			packPanel(d[nr*k8:], src, off+k8, ld, 1, nr, kb-k8, nr)
 		}
 	}
 }

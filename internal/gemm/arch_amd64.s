@@ -399,6 +399,36 @@ c16loop:
 c16done:
 	RET
 
+// func copyMask16(dst, src *float32, ld int, k int, mask *int32)
+//
+// dst[p*16+j] = src[p*ld+j] where mask[j] < 0, 0 elsewhere, for j < 16,
+// p < k. Masked-off columns are not read.
+TEXT ·copyMask16(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), DX
+	MOVQ  k+24(FP), CX
+	MOVQ  mask+32(FP), AX
+	TESTQ CX, CX
+	JZ    cm16done
+	SHLQ  $2, DX
+	VMOVDQU (AX), Y2
+	VMOVDQU 32(AX), Y3
+
+cm16loop:
+	VMASKMOVPS (SI), Y2, Y0
+	VMASKMOVPS 32(SI), Y3, Y1
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	ADDQ       DX, SI
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        cm16loop
+	VZEROUPPER
+
+cm16done:
+	RET
+
 // func copy6(dst, src *float32, ld int, k int)
 //
 // dst[p*6+i] = src[p*ld+i] for i < 6, p < k.

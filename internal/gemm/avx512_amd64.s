@@ -265,6 +265,37 @@ c32loop:
 c32done:
 	RET
 
+// func copyMask32(dst, src *float32, ld int, k int, mask int)
+//
+// dst[p*32+j] = src[p*ld+j] where bit j of mask is set, 0 elsewhere, for
+// j < 32, p < k. Masked-off columns are not read.
+TEXT ·copyMask32(SB), NOSPLIT, $0-40
+	MOVQ  dst+0(FP), DI
+	MOVQ  src+8(FP), SI
+	MOVQ  ld+16(FP), DX
+	MOVQ  k+24(FP), CX
+	MOVQ  mask+32(FP), AX
+	TESTQ CX, CX
+	JZ    cm32done
+	SHLQ  $2, DX
+	KMOVW AX, K1
+	SHRQ  $16, AX
+	KMOVW AX, K2
+
+cm32loop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS.Z 64(SI), K2, Z1
+	VMOVUPS   Z0, (DI)
+	VMOVUPS   Z1, 64(DI)
+	ADDQ      DX, SI
+	ADDQ      $128, DI
+	DECQ      CX
+	JNZ       cm32loop
+	VZEROUPPER
+
+cm32done:
+	RET
+
 // func fmaPeak512(n int)
 //
 // n rounds of twenty-four independent 16-wide FMAs (768 flops): the

@@ -10,7 +10,9 @@ import (
 )
 
 // benchShapes are the products of the trainer's MLPs (Fashion-MNIST
-// 784-256-128-10 at batch 128, digits 64-64-32-10 at batch 32) and square
+// 784-256-128-10 at batch 128, digits 64-64-32-10 at batch 32, and
+// 64-90-45-10 at batch 32, with the odd widths a sweep draws, whose last
+// B panels are short) and square
 // reference sizes. Run with -cpu 1 to hold gonum's Sgemm, which spreads
 // over GOMAXPROCS goroutines, to one core like this package's paths, and
 // compare with BenchmarkPeak from the same run.
@@ -29,6 +31,10 @@ var benchShapes = []struct {
 	{"digits/dW1/dZtX", blas.Trans, blas.NoTrans, 64, 64, 32},
 	{"digits/dX2/dZW", blas.NoTrans, blas.NoTrans, 32, 64, 32},
 	{"digits/fwd3/XWt", blas.NoTrans, blas.Trans, 32, 10, 32},
+	{"sweep/fwd1/XWt", blas.NoTrans, blas.Trans, 32, 90, 64},
+	{"sweep/fwd2/XWt", blas.NoTrans, blas.Trans, 32, 45, 90},
+	{"sweep/dW2/dZtX", blas.Trans, blas.NoTrans, 45, 90, 32},
+	{"sweep/dX2/dZW", blas.NoTrans, blas.NoTrans, 32, 90, 45},
 	{"square/1024", blas.NoTrans, blas.NoTrans, 1024, 1024, 1024},
 	{"square/1000T", blas.Trans, blas.NoTrans, 1000, 1000, 1000},
 	{"square/1024T", blas.Trans, blas.NoTrans, 1024, 1024, 1024},

@@ -56,7 +56,12 @@
 // Each dimension is cut into equal blocks no larger than the limit (k = 784
 // becomes four blocks of 196, not 256+256+256+16). Transposes are handled
 // entirely by packing: op(B) is copied or transposed (8×8 AVX2 transposes)
-// into panels, so the kernel never sees a transpose.
+// into panels, so the kernel never sees a transpose. A short last panel
+// (a layer of 90 units is two panels of 32 and one of 26) is copied under
+// a lane mask, which fills the padding with zeros, or, transposed, copied
+// row by row into a scratch panel padded with zero rows and transposed
+// like a full one; packing it element by element made the trainer's odd
+// widths 10% slower.
 //
 // The micro-kernels keep a 6×16 tile of C in twelve ymm accumulators (4×16
 // in eight): each k step loads two 8-wide vectors of B, broadcasts six (four)

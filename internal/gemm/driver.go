@@ -40,8 +40,9 @@ type kernels struct {
 	packA func(dst, a []float32, off, sx, sp, rows, kb, h int)
 	// packB packs rows p0..p0+kb and columns j0..j0+nb of op(B) into
 	// consecutive panels of nr columns (dst[q*nr*kb + p*nr + j]), padding
-	// the last panel with zeros.
-	packB func(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
+	// the last panel with zeros. scratch holds at least nr*kb floats it
+	// may use as it likes.
+	packB func(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
 
 	// narrow, if set, runs products no wider than its nr (n ≤ narrow.nr),
 	// where this path's wider tiles would be mostly padding. It must give
@@ -58,9 +59,11 @@ const packSlack = 16
 type workspace struct {
 	a, b []float32
 	tile []float32
+	// scratch is packB's: one panel's nr×kb floats.
+	scratch []float32
 }
 
-func (ws *workspace) reserve(na, nb, nt int) {
+func (ws *workspace) reserve(na, nb, nt, ns int) {
 	if cap(ws.a) < na+packSlack {
 		ws.a = make([]float32, na+packSlack)
 	}
@@ -70,9 +73,13 @@ func (ws *workspace) reserve(na, nb, nt int) {
 	if cap(ws.tile) < nt {
 		ws.tile = make([]float32, nt)
 	}
+	if cap(ws.scratch) < ns {
+		ws.scratch = make([]float32, ns)
+	}
 	ws.a = ws.a[:cap(ws.a)]
 	ws.b = ws.b[:cap(ws.b)]
 	ws.tile = ws.tile[:nt]
+	ws.scratch = ws.scratch[:ns]
 }
 
 // pool is a bounded free list of workspaces. Concurrent calls each take
@@ -130,14 +137,14 @@ func (ks *kernels) gemm(ws *workspace, aTrans, bTrans bool, m, n, k int, alpha f
 	if inPlace {
 		na = mr * kc
 	}
-	ws.reserve(na, min(nc, (n+nr-1)/nr*nr)*kc, mr*nr)
+	ws.reserve(na, min(nc, (n+nr-1)/nr*nr)*kc, mr*nr, nr*kc)
 
 	sx, sp := stridesA(lda, aTrans)
 	for jc := 0; jc < n; jc += nc {
 		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
 			kb := min(kc, k-pc)
-			ks.packB(ws.b, b, ldb, bTrans, pc, kb, jc, nb)
+			ks.packB(ws.b, ws.scratch, b, ldb, bTrans, pc, kb, jc, nb)
 			bet := beta
 			if pc > 0 {
 				bet = 1

@@ -18,7 +18,7 @@ var genericKernels = kernels{
 		micro4x4(kb, a, b, c, ldc, alpha, beta)
 	},
 	packA: packPanel,
-	packB: func(dst, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
+	packB: func(dst, _, b []float32, ldb int, trans bool, p0, kb, j0, nb int) {
 		packBGeneric(dst, b, ldb, trans, p0, kb, j0, nb, 4)
 	},
 }
