@@ -77,9 +77,6 @@ func kern6x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, be
 func kern4x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
-func copy32(dst, src *float32, ld int, k int)
-
-//go:noescape
 func packT16(dst, src *float32, ld int, n8 int, w int)
 
 //go:noescape
@@ -157,11 +154,12 @@ func packB32(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
 // lanes16[16-n:] is copyMask16's mask for the first n columns.
 var lanes16 = [32]int32{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
-// packBAsm packs op(B) into nr-wide panels, nr 16 or 32: full panels are
-// copied in one pass (copy16, copy32) or transposed sixteen rows at a time
-// (packT16). A short last panel is copied under a lane mask (copyMask16,
-// copyMask32), or, transposed, first gathered row by row into scratch and
-// padded with zero rows, then transposed like a full one.
+// packBAsm packs op(B) into nr-wide panels, nr 16 or 32: panels are
+// copied in one pass (copy16; copyMask16 for a short last one; copyMask32
+// for all 32-wide ones, under a lane mask that zeroes a short panel's
+// padding) or transposed sixteen rows at a time (packT16); a short
+// transposed panel is first gathered row by row into scratch and padded
+// with zero rows, then transposed like a full one.
 func packBAsm(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr int) {
 	sx, sp := stridesB(ldb, trans)
 	for jr := 0; jr < nb; jr += nr {
@@ -172,14 +170,12 @@ func packBAsm(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr
 			_ = b[off+(kb-1)*ldb+cols-1]
 			_ = d[nr*kb-1]
 			switch {
-			case cols < nr && nr == 16:
-				copyMask16(unsafe.SliceData(d), &b[off], ldb, kb, &lanes16[16-cols])
-			case cols < nr:
+			case nr == 32:
 				copyMask32(unsafe.SliceData(d), &b[off], ldb, kb, 1<<cols-1)
-			case nr == 16:
-				copy16(unsafe.SliceData(d), &b[off], ldb, kb)
+			case cols < nr:
+				copyMask16(unsafe.SliceData(d), &b[off], ldb, kb, &lanes16[16-cols])
 			default:
-				copy32(unsafe.SliceData(d), &b[off], ldb, kb)
+				copy16(unsafe.SliceData(d), &b[off], ldb, kb)
 			}
 			continue
 		}

@@ -239,32 +239,6 @@ z4beta0:
 	RET
 
 
-// func copy32(dst, src *float32, ld int, k int)
-//
-// dst[p*32+j] = src[p*ld+j] for j < 32, p < k.
-TEXT ·copy32(SB), NOSPLIT, $0-32
-	MOVQ  dst+0(FP), DI
-	MOVQ  src+8(FP), SI
-	MOVQ  ld+16(FP), DX
-	MOVQ  k+24(FP), CX
-	TESTQ CX, CX
-	JZ    c32done
-	SHLQ  $2, DX
-
-c32loop:
-	VMOVUPS (SI), Z0
-	VMOVUPS 64(SI), Z1
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	ADDQ    DX, SI
-	ADDQ    $128, DI
-	DECQ    CX
-	JNZ     c32loop
-	VZEROUPPER
-
-c32done:
-	RET
-
 // func copyMask32(dst, src *float32, ld int, k int, mask int)
 //
 // dst[p*32+j] = src[p*ld+j] where bit j of mask is set, 0 elsewhere, for
