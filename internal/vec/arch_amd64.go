@@ -44,3 +44,9 @@ func biasTanhAVX2(z, b *float32, rows, n int, c *[tanhConsts][4]uint64)
 
 //go:noescape
 func tanhGradAVX2(grad, a *float32, n int)
+
+//go:noescape
+func columnStatsAVX2(sum *float64, lo, hi, x *float32, n8 int)
+
+//go:noescape
+func columnSquaresAVX2(sq, mean *float64, x *float32, n8 int)

@@ -516,3 +516,65 @@ stcol:
 	JNZ     strow
 	VZEROUPPER
 	RET
+
+// func columnStatsAVX2(sum *float64, lo, hi, x *float32, n8 int)
+//
+// columnStatsGeneric over the first n8 (a positive multiple of 8)
+// features. VMINPS and VMAXPS return their second source when the first
+// is not smaller (larger) — on ties and NaNs too — as the Go loop keeps
+// lo[j] and hi[j] unless x[j] < lo[j] (x[j] > hi[j]).
+TEXT ·columnStatsAVX2(SB), NOSPLIT, $0-40
+	MOVQ sum+0(FP), DI
+	MOVQ lo+8(FP), SI
+	MOVQ hi+16(FP), DX
+	MOVQ x+24(FP), BX
+	MOVQ n8+32(FP), CX
+	XORQ AX, AX // float32 index
+
+csloop:
+	VMOVUPS      (BX)(AX*4), Y0
+	VCVTPS2PD    X0, Y1
+	VEXTRACTF128 $1, Y0, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       (DI)(AX*8), Y1, Y1
+	VADDPD       32(DI)(AX*8), Y2, Y2
+	VMOVUPD      Y1, (DI)(AX*8)
+	VMOVUPD      Y2, 32(DI)(AX*8)
+	VMINPS       (SI)(AX*4), Y0, Y3
+	VMOVUPS      Y3, (SI)(AX*4)
+	VMAXPS       (DX)(AX*4), Y0, Y4
+	VMOVUPS      Y4, (DX)(AX*4)
+	ADDQ         $8, AX
+	CMPQ         AX, CX
+	JB           csloop
+	VZEROUPPER
+	RET
+
+// func columnSquaresAVX2(sq, mean *float64, x *float32, n8 int)
+//
+// columnSquaresGeneric over the first n8 (a positive multiple of 8)
+// features: a conversion, a subtraction, a product and a sum, each
+// rounded to float64 (no FMA).
+TEXT ·columnSquaresAVX2(SB), NOSPLIT, $0-32
+	MOVQ sq+0(FP), DI
+	MOVQ mean+8(FP), SI
+	MOVQ x+16(FP), BX
+	MOVQ n8+24(FP), CX
+	XORQ AX, AX // float32 index
+
+cqloop:
+	VCVTPS2PD (BX)(AX*4), Y1
+	VCVTPS2PD 16(BX)(AX*4), Y2
+	VSUBPD    (SI)(AX*8), Y1, Y1
+	VSUBPD    32(SI)(AX*8), Y2, Y2
+	VMULPD    Y1, Y1, Y1
+	VMULPD    Y2, Y2, Y2
+	VADDPD    (DI)(AX*8), Y1, Y1
+	VADDPD    32(DI)(AX*8), Y2, Y2
+	VMOVUPD   Y1, (DI)(AX*8)
+	VMOVUPD   Y2, 32(DI)(AX*8)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JB        cqloop
+	VZEROUPPER
+	RET

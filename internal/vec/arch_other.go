@@ -33,3 +33,11 @@ func biasTanhAVX2(z, b *float32, rows, n int, c *[tanhConsts][4]uint64) {
 }
 
 func tanhGradAVX2(grad, a *float32, n int) { panic("vec: no AVX2 kernels in this build") }
+
+func columnStatsAVX2(sum *float64, lo, hi, x *float32, n8 int) {
+	panic("vec: no AVX2 kernels in this build")
+}
+
+func columnSquaresAVX2(sq, mean *float64, x *float32, n8 int) {
+	panic("vec: no AVX2 kernels in this build")
+}

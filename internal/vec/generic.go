@@ -151,3 +151,26 @@ func standardizeGeneric(dst, x, mean, scale []float32, c0 int) {
 		}
 	}
 }
+
+func columnStatsGeneric(sum []float64, lo, hi, x []float32) {
+	x = x[:len(sum)]
+	lo, hi = lo[:len(x)], hi[:len(x)]
+	for j, v := range x {
+		sum[j] += float64(v)
+		if v < lo[j] {
+			lo[j] = v
+		}
+		if v > hi[j] {
+			hi[j] = v
+		}
+	}
+}
+
+func columnSquaresGeneric(sq, mean []float64, x []float32) {
+	x = x[:len(sq)]
+	mean = mean[:len(x)]
+	for j, v := range x {
+		dv := float64(v) - mean[j]
+		sq[j] += float64(dv * dv) // the conversion forbids fusing
+	}
+}

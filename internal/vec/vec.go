@@ -272,3 +272,41 @@ func Standardize(dst, x, mean, scale []float32) {
 		standardizeGeneric(dst, x, mean, scale, d8)
 	}
 }
+
+// ColumnStats folds one row x of d = len(sum) features into running
+// column statistics: for each j, sum[j] += float64(x[j]), and x[j]
+// replaces lo[j] if it is smaller and hi[j] if it is larger (so a NaN
+// never replaces them, and a tie keeps the old value, whatever its sign).
+// lo, hi and x must have d elements and must not overlap.
+func ColumnStats(sum []float64, lo, hi, x []float32) {
+	d := len(sum)
+	checkLen("ColumnStats", "lo", len(lo), "sum", d)
+	checkLen("ColumnStats", "hi", len(hi), "sum", d)
+	checkLen("ColumnStats", "x", len(x), "sum", d)
+	d8 := 0
+	if useAVX2 && d >= 8 {
+		d8 = d &^ 7
+		columnStatsAVX2(unsafe.SliceData(sum), unsafe.SliceData(lo), unsafe.SliceData(hi), unsafe.SliceData(x), d8)
+	}
+	if d8 < d {
+		columnStatsGeneric(sum[d8:], lo[d8:], hi[d8:], x[d8:])
+	}
+}
+
+// ColumnSquares adds one row's squared deviations from mean into sq: for
+// each j, dv := float64(x[j]) - mean[j], then sq[j] += dv*dv, the product
+// rounded to float64 before the sum. mean and x must have len(sq)
+// elements.
+func ColumnSquares(sq, mean []float64, x []float32) {
+	d := len(sq)
+	checkLen("ColumnSquares", "mean", len(mean), "sq", d)
+	checkLen("ColumnSquares", "x", len(x), "sq", d)
+	d8 := 0
+	if useAVX2 && d >= 8 {
+		d8 = d &^ 7
+		columnSquaresAVX2(unsafe.SliceData(sq), unsafe.SliceData(mean), unsafe.SliceData(x), d8)
+	}
+	if d8 < d {
+		columnSquaresGeneric(sq[d8:], mean[d8:], x[d8:])
+	}
+}

@@ -55,13 +55,7 @@ func FitStandardizer(d *Dataset, idx []int) *Standardizer {
 	copy(lo, row(0))
 	copy(hi, row(0))
 	for r := range rows {
-		x := row(r)
-		x = x[:len(sum)]
-		for j, v := range x {
-			sum[j] += float64(v)
-			lo[j] = min(lo[j], v)
-			hi[j] = max(hi[j], v)
-		}
+		vec.ColumnStats(sum, lo, hi, row(r))
 	}
 	mean := sum
 	for j := range mean {
@@ -69,12 +63,7 @@ func FitStandardizer(d *Dataset, idx []int) *Standardizer {
 	}
 	sq := make([]float64, d.D)
 	for r := range rows {
-		x := row(r)
-		x = x[:len(sq)]
-		for j, v := range x {
-			dv := float64(v) - mean[j]
-			sq[j] += dv * dv
-		}
+		vec.ColumnSquares(sq, mean, row(r))
 	}
 	s := &Standardizer{Mean: make([]float32, d.D), Scale: make([]float32, d.D)}
 	for j := range s.Mean {

@@ -64,6 +64,82 @@ func TestFitStandardizerUsesOnlyGivenRows(t *testing.T) {
 	}
 }
 
+// TestFitStandardizerExact pins FitStandardizer, whose passes run
+// through vec's column kernels, to its plain two-pass loop bit for bit:
+// 784 features (every kernel width and a tail), constant columns, columns
+// of zeros of both signs, a column that is constant but for one row (the
+// range floor), and a subset of rows.
+func TestFitStandardizerExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	const n, dim = 301, 787
+	d := &Dataset{Name: "t", N: n, D: dim, Classes: []string{"a"}, Y: make([]int32, n), X: make([]float32, n*dim)}
+	for i := range n {
+		row := d.Row(i)
+		for j := range row {
+			switch j % 7 {
+			case 0:
+				row[j] = 3 // constant
+			case 1:
+				row[j] = float32(math.Copysign(0, float64(rng.IntN(2)-1))) // ±0
+			case 2:
+				if i == 17 {
+					row[j] = 5 // constant but for one row
+				}
+			default:
+				row[j] = float32(rng.NormFloat64()*float64(j) + float64(j%5))
+			}
+		}
+	}
+	// plain is FitStandardizer as two plain loops.
+	plain := func(idx []int) *Standardizer {
+		sum, sq := make([]float64, dim), make([]float64, dim)
+		lo, hi := slices.Clone(d.Row(idx[0])), slices.Clone(d.Row(idx[0]))
+		for _, i := range idx {
+			for j, v := range d.Row(i) {
+				sum[j] += float64(v)
+				lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
+			}
+		}
+		for j := range sum {
+			sum[j] /= float64(len(idx))
+		}
+		for _, i := range idx {
+			for j, v := range d.Row(i) {
+				dv := float64(v) - sum[j]
+				sq[j] += float64(dv * dv)
+			}
+		}
+		s := &Standardizer{Mean: make([]float32, dim), Scale: make([]float32, dim)}
+		for j := range dim {
+			s.Mean[j] = float32(sum[j])
+			sd := float32(math.Sqrt(sq[j] / float64(len(idx))))
+			if lo[j] == hi[j] || !(sd > 0) || math.IsInf(float64(sd), 0) {
+				sd = 1
+			} else if fl := float32(RangeFloor * (float64(hi[j]) - float64(lo[j]))); sd < fl {
+				sd = fl
+			}
+			s.Scale[j] = sd
+		}
+		return s
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	some := rng.Perm(n)[:120]
+	for _, idx := range [][]int{all, some} {
+		got, want := FitStandardizer(d, idx), plain(idx)
+		for j := range dim {
+			if math.Float32bits(got.Mean[j]) != math.Float32bits(want.Mean[j]) || math.Float32bits(got.Scale[j]) != math.Float32bits(want.Scale[j]) {
+				t.Fatalf("%d rows, feature %d: mean %v scale %v, want %v %v", len(idx), j, got.Mean[j], got.Scale[j], want.Mean[j], want.Scale[j])
+			}
+		}
+	}
+	if got, want := FitStandardizer(d, nil), FitStandardizer(d, all); !slices.Equal(got.Mean, want.Mean) || !slices.Equal(got.Scale, want.Scale) {
+		t.Error("a nil index list fits differently from every row in order")
+	}
+}
+
 func close32(a, b float32) bool {
 	return math.Abs(float64(a-b)) <= 1e-6*math.Max(1, math.Abs(float64(b)))
 }
