@@ -17,7 +17,9 @@
 //
 // BiasTanh and TanhGrad do the same for tanh layers, BiasAdd for the
 // output layer and SGD for momentum SGD; Standardize maps raw features to
-// (x − mean)/scale for training data and packed inference.
+// (x − mean)/scale for training data and packed inference, and
+// ColumnStats and ColumnSquares fold rows into the float64 column sums,
+// extremes and squared deviations that fit its mean and scale.
 //
 // # Paths
 //
@@ -29,15 +31,16 @@
 //     BiasAdd, BiasTanh, SumRows) is an overlapping full vector ending at
 //     the row's end; the last n mod 8 elements of a flat vector (Adam,
 //     SGD, ReLUGrad, TanhGrad), the last d mod 8 features of a row
-//     (Standardize, which may run in place) and rows narrower than 8 go
-//     through the Go loops.
+//     (Standardize, which may run in place; ColumnStats, ColumnSquares)
+//     and rows narrower than 8 go through the Go loops.
 //   - "generic": plain Go everywhere else, and the only path when built
 //     with the purego tag.
 //
 // # Results
 //
 // Each function documents its formula and the order of its float32
-// operations, every one rounded to float32 (square root and division
+// operations (float64 in ColumnStats and ColumnSquares), every one rounded
+// to its type (square root and division
 // included: the assembly uses VSQRTPS and VDIVPS, which are correctly
 // rounded). Neither path contracts a multiply and an add into an FMA: the
 // Go loops wrap products in explicit float32 conversions, which the
