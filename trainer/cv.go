@@ -327,8 +327,7 @@ func fitFold(ctx context.Context, cfg *Config, ds *data.Dataset, idx []int, teac
 
 // makeSet copies rows idx of ds, standardised, with their teacher rows.
 func makeSet(ds *data.Dataset, idx []int, std *data.Standardizer, teacher []float32) *Set {
-	sub := ds.Subset(idx)
-	std.Apply(sub.X, sub.X)
+	sub := ds.StandardizedSubset(idx, std)
 	s := &Set{X: sub.X, Y: sub.Y, N: sub.N}
 	if teacher != nil {
 		c := ds.NumClasses()
@@ -348,8 +347,7 @@ func (r *foldResult) predict(ds *data.Dataset, idx []int) ([]float32, error) {
 	if r.cfg.Bits < 32 {
 		return predictPacked(r.packed, ds, idx)
 	}
-	sub := ds.Subset(idx)
-	r.std.Apply(sub.X, sub.X)
+	sub := ds.StandardizedSubset(idx, r.std)
 	probs := make([]float32, sub.N*ds.NumClasses())
 	NewPredictor(r.net).Proba(probs, sub.X, sub.N)
 	return probs, finiteProbs(probs)

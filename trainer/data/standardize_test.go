@@ -231,3 +231,34 @@ func BenchmarkStandardizerApply(b *testing.B) {
 		})
 	}
 }
+
+func TestStandardizedSubset(t *testing.T) {
+	rng := rand.New(rand.NewPCG(10, 11))
+	const n, dim = 40, 19
+	d := &Dataset{Name: "t", N: n, D: dim, Classes: []string{"a", "b"}, Y: make([]int32, n), X: make([]float32, n*dim)}
+	for i := range d.X {
+		d.X[i] = float32(rng.NormFloat64() * 9)
+	}
+	for i := range d.Y {
+		d.Y[i] = int32(i % 2)
+	}
+	idx := []int{5, 3, 39, 0, 3}
+	std := FitStandardizer(d, idx[:3])
+	want := d.Subset(idx)
+	std.Apply(want.X, want.X)
+	got := d.StandardizedSubset(idx, std)
+	if got.N != want.N || got.D != want.D || !slices.Equal(got.Y, want.Y) || got.Name != d.Name {
+		t.Fatalf("shape or labels: got %d×%d %v, want %d×%d %v", got.N, got.D, got.Y, want.N, want.D, want.Y)
+	}
+	for i := range want.X {
+		if math.Float32bits(got.X[i]) != math.Float32bits(want.X[i]) {
+			t.Fatalf("X[%d] = %v, want %v", i, got.X[i], want.X[i])
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("a standardizer of the wrong width did not panic")
+		}
+	}()
+	d.StandardizedSubset(idx, &Standardizer{Mean: make([]float32, 3), Scale: make([]float32, 3)})
+}
