@@ -32,6 +32,7 @@ var avx512Kernels = kernels{
 	micro:      microAVX512,
 	packA:      packA6,
 	packB:      packB32,
+	dots:       dotsAVX512,
 	narrow:     &avx2Kernels,
 }
 
@@ -53,6 +54,7 @@ var avx2Kernels = kernels{
 	micro:      microAVX2,
 	packA:      packA6,
 	packB:      packB16,
+	dots:       dotsAVX2,
 }
 
 // height6or4 covers r rows with 6-row panels and at most two 4-row ones,
@@ -75,6 +77,30 @@ func kern6x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, be
 
 //go:noescape
 func kern4x32(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+
+// dotRowsAVX2 and dotRowsAVX512 set dst[i] = Σ_j a[i*lda+j]·x[j] for
+// i < rows, j < 16*n16, in the same order: sixteen lanes (two ymm or one
+// zmm) in four groups over 64 columns a step, a last 16 at a time into
+// the first group, then the groups added pairwise and the lanes halved
+// down to one.
+//
+//go:noescape
+func dotRowsAVX2(dst, a *float32, lda int, x *float32, rows, n16 int)
+
+//go:noescape
+func dotRowsAVX512(dst, a *float32, lda int, x *float32, rows, n16 int)
+
+func dotsAVX2(dst, a []float32, lda int, x []float32, rows int) {
+	_ = a[(rows-1)*lda+len(x)-1]
+	_ = dst[rows-1]
+	dotRowsAVX2(unsafe.SliceData(dst), unsafe.SliceData(a), lda, unsafe.SliceData(x), rows, len(x)/16)
+}
+
+func dotsAVX512(dst, a []float32, lda int, x []float32, rows int) {
+	_ = a[(rows-1)*lda+len(x)-1]
+	_ = dst[rows-1]
+	dotRowsAVX512(unsafe.SliceData(dst), unsafe.SliceData(a), lda, unsafe.SliceData(x), rows, len(x)/16)
+}
 
 //go:noescape
 func packT16(dst, src *float32, ld int, n8 int, w int)

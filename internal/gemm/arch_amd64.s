@@ -496,3 +496,91 @@ peakloop:
 peakdone:
 	VZEROUPPER
 	RET
+
+// func dotRowsAVX2(dst, a *float32, lda int, x *float32, rows, n16 int)
+//
+// Sixteen lanes in four groups, the group g of lanes in Y(2g) (lanes 0–7)
+// and Y(2g+1) (8–15), as dotRowsAVX512 holds them in Z(g); see there.
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  a+8(FP), SI
+	MOVQ  lda+16(FP), R8
+	MOVQ  x+24(FP), DX
+	MOVQ  rows+32(FP), R9
+	MOVQ  n16+40(FP), R10
+	SHLQ  $2, R8
+	TESTQ R9, R9
+	JZ    drdone
+
+drrow:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   R10, CX
+
+drloop4:
+	CMPQ        CX, $4
+	JB          drloop1
+	VMOVUPS     (AX), Y8
+	VMOVUPS     32(AX), Y9
+	VMOVUPS     64(AX), Y10
+	VMOVUPS     96(AX), Y11
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y9, Y1
+	VFMADD231PS 64(BX), Y10, Y2
+	VFMADD231PS 96(BX), Y11, Y3
+	VMOVUPS     128(AX), Y8
+	VMOVUPS     160(AX), Y9
+	VMOVUPS     192(AX), Y10
+	VMOVUPS     224(AX), Y11
+	VFMADD231PS 128(BX), Y8, Y4
+	VFMADD231PS 160(BX), Y9, Y5
+	VFMADD231PS 192(BX), Y10, Y6
+	VFMADD231PS 224(BX), Y11, Y7
+	ADDQ        $256, AX
+	ADDQ        $256, BX
+	SUBQ        $4, CX
+	JMP         drloop4
+
+drloop1:
+	TESTQ       CX, CX
+	JZ          drreduce
+	VMOVUPS     (AX), Y8
+	VMOVUPS     32(AX), Y9
+	VFMADD231PS (BX), Y8, Y0
+	VFMADD231PS 32(BX), Y9, Y1
+	ADDQ        $64, AX
+	ADDQ        $64, BX
+	DECQ        CX
+	JMP         drloop1
+
+drreduce:
+	VADDPS       Y2, Y0, Y0 // groups 0+1, lanes 0–7
+	VADDPS       Y6, Y4, Y4 // groups 2+3
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y3, Y1, Y1 // lanes 8–15
+	VADDPS       Y7, Y5, Y5
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y1, Y0, Y0 // 16 → 8 lanes
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0 // 8 → 4
+	VPSHUFD      $0x4e, X0, X1
+	VADDPS       X1, X0, X0 // 4 → 2
+	VPSHUFD      $0xb1, X0, X1
+	VADDSS       X1, X0, X0 // 2 → 1
+	VMOVSS       X0, (DI)
+	ADDQ         $4, DI
+	ADDQ         R8, SI
+	DECQ         R9
+	JNZ          drrow
+	VZEROUPPER
+
+drdone:
+	RET

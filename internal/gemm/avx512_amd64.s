@@ -336,3 +336,77 @@ peak512loop:
 peak512done:
 	VZEROUPPER
 	RET
+
+// func dotRowsAVX512(dst, a *float32, lda int, x *float32, rows, n16 int)
+//
+// Four zmm accumulators over 64 columns a step, then one 16-column step at
+// a time into Z0; the sum is ((Z0+Z1) + (Z2+Z3)), its upper eight lanes
+// added to the lower, then 4 + 4, 2 + 2, 1 + 1: the order dotRowsAVX2
+// follows.
+TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), DI
+	MOVQ  a+8(FP), SI
+	MOVQ  lda+16(FP), R8
+	MOVQ  x+24(FP), DX
+	MOVQ  rows+32(FP), R9
+	MOVQ  n16+40(FP), R10
+	SHLQ  $2, R8
+	TESTQ R9, R9
+	JZ    zdrdone
+
+zdrrow:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, AX
+	MOVQ   DX, BX
+	MOVQ   R10, CX
+
+zdrloop4:
+	CMPQ        CX, $4
+	JB          zdrloop1
+	VMOVUPS     (AX), Z8
+	VMOVUPS     64(AX), Z9
+	VMOVUPS     128(AX), Z10
+	VMOVUPS     192(AX), Z11
+	VFMADD231PS (BX), Z8, Z0
+	VFMADD231PS 64(BX), Z9, Z1
+	VFMADD231PS 128(BX), Z10, Z2
+	VFMADD231PS 192(BX), Z11, Z3
+	ADDQ        $256, AX
+	ADDQ        $256, BX
+	SUBQ        $4, CX
+	JMP         zdrloop4
+
+zdrloop1:
+	TESTQ       CX, CX
+	JZ          zdrreduce
+	VMOVUPS     (AX), Z8
+	VFMADD231PS (BX), Z8, Z0
+	ADDQ        $64, AX
+	ADDQ        $64, BX
+	DECQ        CX
+	JMP         zdrloop1
+
+zdrreduce:
+	VADDPS        Z1, Z0, Z0
+	VADDPS        Z3, Z2, Z2
+	VADDPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VADDPS        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VADDPS        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (DI)
+	ADDQ          $4, DI
+	ADDQ          R8, SI
+	DECQ          R9
+	JNZ           zdrrow
+	VZEROUPPER
+
+zdrdone:
+	RET

@@ -44,6 +44,10 @@ type kernels struct {
 	// may use as it likes.
 	packB func(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb int)
 
+	// dots, if set, sets dst[i] = Σ_j a[i*lda+j]·x[j] for i < rows and
+	// j < len(x), a positive multiple of 16 (Sgemv's kernel).
+	dots func(dst, a []float32, lda int, x []float32, rows int)
+
 	// narrow, if set, runs products no wider than its nr (n ≤ narrow.nr),
 	// where this path's wider tiles would be mostly padding. It must give
 	// the same results as this path.

@@ -158,6 +158,8 @@ const (
 	shortA       = "blas: insufficient length of a"
 	shortB       = "blas: insufficient length of b"
 	shortC       = "blas: insufficient length of c"
+	shortX       = "blas: insufficient length of x"
+	shortY       = "blas: insufficient length of y"
 )
 
 // Sgemm performs one of the matrix-matrix operations
