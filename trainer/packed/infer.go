@@ -424,9 +424,7 @@ func (s *Session) intLayer(l *cLayer, a, out []float32) {
 	default:
 		csrInt(acc, l.rowPtr, l.col16, l.v16, q)
 	}
-	for j, v := range acc {
-		out[j] = float32(v)*(sa*l.sw[j]) + l.bias[j]
-	}
+	dequantRows(out, acc, l.sw, l.bias, sa)
 }
 
 // quantizeActs writes the codes of a into q and returns the step: static

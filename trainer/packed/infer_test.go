@@ -242,6 +242,24 @@ func TestKernels(t *testing.T) {
 				}
 			}
 		}
+		acc, sw, bias := make([]int32, n), make([]float32, n), make([]float32, n)
+		for i := range acc {
+			acc[i] = int32(rng.Uint32()) >> (i % 31) // every magnitude, both signs
+			sw[i] = float32(rng.ExpFloat64() * 1e-3)
+			bias[i] = float32(rng.NormFloat64())
+		}
+		acc[0], acc[n-1] = math.MaxInt32, math.MinInt32
+		for _, sa := range []float32{0.0173, 1e-30, 3.7e4} {
+			got, want := make([]float32, n), make([]float32, n)
+			useAVX2 = hasAVX2
+			dequantRows(got, acc, sw, bias, sa)
+			dequantRowsGeneric(want, acc, sw, bias, sa)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("dequantRows n=%d sa=%v: %d → %v, want %v", n, sa, acc[i], got[i], want[i])
+				}
+			}
+		}
 		lo, hi := minMax(a)
 		if wlo, whi := minMaxGeneric(a); lo != wlo || hi != whi {
 			t.Fatalf("minMax n=%d: %v %v, want %v %v", n, lo, hi, wlo, whi)

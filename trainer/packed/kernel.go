@@ -28,6 +28,16 @@ func gemvGeneric[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	}
 }
 
+// dequantRowsGeneric sets out[j] = float32(acc[j])·(sa·sw[j]) + bias[j] for
+// j < len(acc), each product and the sum rounded to float32 (the
+// conversions forbid fusing them).
+func dequantRowsGeneric(out []float32, acc []int32, sw, bias []float32, sa float32) {
+	out, sw, bias = out[:len(acc)], sw[:len(acc)], bias[:len(acc)]
+	for j, v := range acc {
+		out[j] = float32(float32(v)*float32(sa*sw[j])) + bias[j]
+	}
+}
+
 // maxAbsBitsGeneric returns the largest float32 bit pattern of |a[i]|: the
 // bits of max|a|, or above 0x7f800000 when a holds a NaN.
 func maxAbsBitsGeneric(a []float32) uint32 {

@@ -45,6 +45,11 @@ func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 //go:noescape
 func gemv8x4AVX2(dst *int32, w *int8, x *int16, rows, cols int)
 
+// dequantRowsAVX2 is dequantRowsGeneric over n values, n a positive multiple of 8.
+//
+//go:noescape
+func dequantRowsAVX2(out *float32, acc *int32, sw, bias *float32, n int, sa float32)
+
 // maxAbsAVX2 is maxAbsBitsGeneric over n values, n a positive multiple of 8.
 //
 //go:noescape
@@ -120,6 +125,20 @@ func quantize(q []int16, a []float32, inv, lo, hi float32) {
 	_ = q[len(a)-1]
 	quantAVX2(&q[0], &a[0], n, inv, lo, hi)
 	quantizeGeneric(q[n:], a[n:], inv, lo, hi)
+}
+
+// dequantRows is dequantRowsGeneric, on AVX2 when the CPU has it.
+func dequantRows(out []float32, acc []int32, sw, bias []float32, sa float32) {
+	n := len(acc) &^ 7
+	if !useAVX2 || n == 0 {
+		dequantRowsGeneric(out, acc, sw, bias, sa)
+		return
+	}
+	_ = out[len(acc)-1]
+	_ = sw[len(acc)-1]
+	_ = bias[len(acc)-1]
+	dequantRowsAVX2(&out[0], &acc[0], &sw[0], &bias[0], n, sa)
+	dequantRowsGeneric(out[n:], acc[n:], sw[n:], bias[n:], sa)
 }
 
 // fakeQuant is fakeQuantGeneric, on AVX2 when the CPU has it.

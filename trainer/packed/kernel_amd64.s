@@ -587,3 +587,28 @@ y4reduce:
 
 y4done:
 	RET
+
+// func dequantRowsAVX2(out *float32, acc *int32, sw, bias *float32, n int, sa float32)
+//
+// dequantRowsGeneric over n values, n a positive multiple of 8: VCVTDQ2PS,
+// two products and a sum, each rounded (no FMA).
+TEXT ·dequantRowsAVX2(SB), NOSPLIT, $0-44
+	MOVQ         out+0(FP), DI
+	MOVQ         acc+8(FP), SI
+	MOVQ         sw+16(FP), DX
+	MOVQ         bias+24(FP), BX
+	MOVQ         n+32(FP), CX
+	VBROADCASTSS sa+40(FP), Y1
+	XORQ         AX, AX
+
+dqloop:
+	VCVTDQ2PS (SI)(AX*4), Y0
+	VMULPS    (DX)(AX*4), Y1, Y2
+	VMULPS    Y2, Y0, Y0
+	VADDPS    (BX)(AX*4), Y0, Y0
+	VMOVUPS   Y0, (DI)(AX*4)
+	ADDQ      $8, AX
+	CMPQ      AX, CX
+	JB        dqloop
+	VZEROUPPER
+	RET

@@ -21,3 +21,8 @@ func fakeQuant(dst, w []float32, inv, lo, hi float64, sc float32) {
 
 // minMax is minMaxGeneric where no assembly kernel exists.
 func minMax(w []float32) (lo, hi float32) { return minMaxGeneric(w) }
+
+// dequantRows is dequantRowsGeneric where no assembly kernel exists.
+func dequantRows(out []float32, acc []int32, sw, bias []float32, sa float32) {
+	dequantRowsGeneric(out, acc, sw, bias, sa)
+}
