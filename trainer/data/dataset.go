@@ -38,18 +38,9 @@ func (d *Dataset) Row(i int) []float32 { return d.X[i*d.D : (i+1)*d.D : (i+1)*d.
 // Subset returns a new dataset holding the samples idx, in that order,
 // copied. Classes and Features are shared with d.
 func (d *Dataset) Subset(idx []int) *Dataset {
-	s := &Dataset{
-		Name:     d.Name,
-		X:        make([]float32, len(idx)*d.D),
-		Y:        make([]int32, len(idx)),
-		N:        len(idx),
-		D:        d.D,
-		Classes:  d.Classes,
-		Features: d.Features,
-	}
+	s := d.subsetOf(idx)
 	for j, i := range idx {
 		copy(s.X[j*d.D:(j+1)*d.D], d.Row(i))
-		s.Y[j] = d.Y[i]
 	}
 	return s
 }
@@ -60,6 +51,16 @@ func (d *Dataset) StandardizedSubset(idx []int, std *Standardizer) *Dataset {
 	if std.Dim() != d.D {
 		panic(fmt.Sprintf("data: StandardizedSubset: a standardizer of %d features for %d", std.Dim(), d.D))
 	}
+	s := d.subsetOf(idx)
+	for j, i := range idx {
+		vec.Standardize(s.X[j*d.D:(j+1)*d.D], d.Row(i), std.Mean, std.Scale)
+	}
+	return s
+}
+
+// subsetOf returns a dataset for the samples idx of d with their labels
+// copied and room for their features.
+func (d *Dataset) subsetOf(idx []int) *Dataset {
 	s := &Dataset{
 		Name:     d.Name,
 		X:        make([]float32, len(idx)*d.D),
@@ -70,7 +71,6 @@ func (d *Dataset) StandardizedSubset(idx []int, std *Standardizer) *Dataset {
 		Features: d.Features,
 	}
 	for j, i := range idx {
-		vec.Standardize(s.X[j*d.D:(j+1)*d.D], d.Row(i), std.Mean, std.Scale)
 		s.Y[j] = d.Y[i]
 	}
 	return s
