@@ -175,7 +175,7 @@ func TestKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(22, 22))
 	hasAVX2, hasAVX512 := useAVX2, useAVX512
 	t.Cleanup(func() { useAVX2, useAVX512 = hasAVX2, hasAVX512 })
-	for _, sh := range [][2]int{{1, 16}, {3, 32}, {5, 48}, {2, 64}, {7, 80}, {4, 112}, {2, 128}, {3, 144}, {2, 160}, {256, 784}, {10, 128}, {1, 144}, {8, 176}} {
+	for _, sh := range [][2]int{{1, 16}, {3, 32}, {5, 48}, {2, 64}, {7, 80}, {4, 112}, {2, 128}, {3, 144}, {2, 160}, {256, 784}, {10, 128}, {1, 144}, {8, 176}, {15, 48}, {16, 32}, {12, 784}} {
 		rows, cols := sh[0], sh[1]
 		w16 := make([]int16, rows*cols)
 		w8 := make([]int8, rows*cols)

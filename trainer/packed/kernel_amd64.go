@@ -39,6 +39,12 @@ func gemv8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 //go:noescape
 func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 
+// gemv8x8AVX512 is gemv8x4AVX512 eight rows at a time; rows must be a
+// multiple of 8.
+//
+//go:noescape
+func gemv8x8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
+
 // gemv8x4AVX2 is gemv8AVX2 four rows at a time; rows must be a multiple
 // of 4.
 //
@@ -90,9 +96,14 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 		if useAVX512 {
 			one, four = gemv8AVX512, gemv8x4AVX512
 		}
+		r8 := 0
+		if useAVX512 && len(dst) >= 8 {
+			r8 = len(dst) &^ 7
+			gemv8x8AVX512(&dst[0], &w[0], &x[0], r8, cols)
+		}
 		r4 := len(dst) &^ 3
-		if r4 > 0 {
-			four(&dst[0], &w[0], &x[0], r4, cols)
+		if r4 > r8 {
+			four(&dst[r8], &w[r8*cols], &x[0], r4-r8, cols)
 		}
 		if r4 < len(dst) {
 			one(&dst[r4], &w[r4*cols], &x[0], len(dst)-r4, cols)

@@ -447,14 +447,24 @@ zdone8:
 	MOVQ  SI, AX; \
 	MOVQ  R9, CX
 
+// REDUCE4 sums the eight int32 lanes of each of Y_a–Y_d into the four
+// lanes of X_a, in that order (Y_a, Y_c and X12 are overwritten).
+#define REDUCE4(Ya, Yb, Yc, Yd, Xa) \
+	VPHADDD      Yb, Ya, Ya; \
+	VPHADDD      Yd, Yc, Yc; \
+	VPHADDD      Yc, Ya, Ya; \
+	VEXTRACTI128 $1, Ya, X12; \
+	VPADDD       X12, Xa, Xa
+
+// FOLD256 adds the upper half of Z_ into its lower half, Y_.
+#define FOLD256(Z_, Y_) \
+	VEXTRACTI64X4 $1, Z_, Y12; \
+	VPADDD        Y12, Y_, Y_
+
 // ROWS4STORE sums the eight int32 lanes of each of Y0–Y3 into dst[0..3],
 // then moves DI and SI to the next block of four rows.
 #define ROWS4STORE \
-	VPHADDD      Y1, Y0, Y0; \
-	VPHADDD      Y3, Y2, Y2; \
-	VPHADDD      Y2, Y0, Y0; \
-	VEXTRACTI128 $1, Y0, X12; \
-	VPADDD       X12, X0, X0; \
+	REDUCE4(Y0, Y1, Y2, Y3, X0); \
 	VMOVDQU      X0, (DI); \
 	ADDQ         $16, DI; \
 	LEAQ         (SI)(R9*4), SI
@@ -506,14 +516,10 @@ q4tail:
 	VPADDD        Z5, Z1, Z1
 	VPADDD        Z6, Z2, Z2
 	VPADDD        Z7, Z3, Z3
-	VEXTRACTI64X4 $1, Z0, Y12
-	VPADDD        Y12, Y0, Y0
-	VEXTRACTI64X4 $1, Z1, Y12
-	VPADDD        Y12, Y1, Y1
-	VEXTRACTI64X4 $1, Z2, Y12
-	VPADDD        Y12, Y2, Y2
-	VEXTRACTI64X4 $1, Z3, Y12
-	VPADDD        Y12, Y3, Y3
+	FOLD256(Z0, Y0)
+	FOLD256(Z1, Y1)
+	FOLD256(Z2, Y2)
+	FOLD256(Z3, Y3)
 	TESTQ         CX, CX
 	JZ            q4store
 	VMOVDQU32     (BX), Y16
@@ -533,6 +539,93 @@ q4store:
 	VZEROUPPER
 
 q4done:
+	RET
+
+// ROW4STEPB is ROW4STEP for the four rows at R12, R12+R9, R12+2·R9 and
+// R12+R11, through Z24–Z27.
+#define ROW4STEPB(X_, A0, A1, A2, A3) \
+	VPMOVSXBW (R12), Z24; \
+	VPMOVSXBW (R12)(R9*1), Z25; \
+	VPMOVSXBW (R12)(R9*2), Z26; \
+	VPMOVSXBW (R12)(R11*1), Z27; \
+	VPDPWSSD  X_, Z24, A0; \
+	VPDPWSSD  X_, Z25, A1; \
+	VPDPWSSD  X_, Z26, A2; \
+	VPDPWSSD  X_, Z27, A3
+
+// func gemv8x8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
+//
+// gemv8x4AVX512 eight rows at a time: each load of x serves eight rows,
+// 32 columns a step into one accumulator a row (Z0–Z7); rows must be a
+// multiple of 8.
+TEXT ·gemv8x8AVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ rows+24(FP), R8
+	MOVQ cols+32(FP), R9
+	LEAQ (R9)(R9*2), R11
+	SHRQ $3, R8
+	JZ   e8done
+
+e8row:
+	ROWS4START
+	LEAQ (SI)(R9*4), R12
+
+e8loop32:
+	CMPQ      CX, $32
+	JB        e8tail
+	VMOVDQU64 (BX), Z16
+	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
+	ROW4STEPB(Z16, Z4, Z5, Z6, Z7)
+	ADDQ      $32, AX
+	ADDQ      $32, R12
+	ADDQ      $64, BX
+	SUBQ      $32, CX
+	JMP       e8loop32
+
+e8tail:
+	// As in gemv8x4AVX512: fold to 256 bits, then the last 16 columns.
+	FOLD256(Z0, Y0)
+	FOLD256(Z1, Y1)
+	FOLD256(Z2, Y2)
+	FOLD256(Z3, Y3)
+	FOLD256(Z4, Y4)
+	FOLD256(Z5, Y5)
+	FOLD256(Z6, Y6)
+	FOLD256(Z7, Y7)
+	TESTQ     CX, CX
+	JZ        e8store
+	VMOVDQU32 (BX), Y16
+	VPMOVSXBW (AX), Y20
+	VPMOVSXBW (AX)(R9*1), Y21
+	VPMOVSXBW (AX)(R9*2), Y22
+	VPMOVSXBW (AX)(R11*1), Y23
+	VPMOVSXBW (R12), Y24
+	VPMOVSXBW (R12)(R9*1), Y25
+	VPMOVSXBW (R12)(R9*2), Y26
+	VPMOVSXBW (R12)(R11*1), Y27
+	VPDPWSSD  Y16, Y20, Y0
+	VPDPWSSD  Y16, Y21, Y1
+	VPDPWSSD  Y16, Y22, Y2
+	VPDPWSSD  Y16, Y23, Y3
+	VPDPWSSD  Y16, Y24, Y4
+	VPDPWSSD  Y16, Y25, Y5
+	VPDPWSSD  Y16, Y26, Y6
+	VPDPWSSD  Y16, Y27, Y7
+
+e8store:
+	REDUCE4(Y0, Y1, Y2, Y3, X0)
+	REDUCE4(Y4, Y5, Y6, Y7, X4)
+	VMOVDQU X0, (DI)
+	VMOVDQU X4, 16(DI)
+	ADDQ    $32, DI
+	LEAQ    (SI)(R9*8), SI
+	DECQ    R8
+	JNZ     e8row
+	VZEROUPPER
+
+e8done:
 	RET
 
 // ROW4AVX2 is ROW4STEP for AVX2: 16 columns of four rows, VPMADDWD.
