@@ -90,16 +90,15 @@ func gemv[W int8 | int16](dst []int32, w []W, x []int16, cols int) {
 	_ = x[cols-1]
 	switch w := any(w).(type) {
 	case []int8:
-		// Four rows at a time share each load of x and one reduction;
-		// the last len(dst) mod 4 rows go one at a time.
+		// Blocks of rows share each load of x: eight rows at a time with
+		// AVX-512, then four, then the last len(dst) mod 4 one at a time.
 		one, four := gemv8AVX2, gemv8x4AVX2
+		r8 := 0
 		if useAVX512 {
 			one, four = gemv8AVX512, gemv8x4AVX512
-		}
-		r8 := 0
-		if useAVX512 && len(dst) >= 8 {
-			r8 = len(dst) &^ 7
-			gemv8x8AVX512(&dst[0], &w[0], &x[0], r8, cols)
+			if r8 = len(dst) &^ 7; r8 > 0 {
+				gemv8x8AVX512(&dst[0], &w[0], &x[0], r8, cols)
+			}
 		}
 		r4 := len(dst) &^ 3
 		if r4 > r8 {

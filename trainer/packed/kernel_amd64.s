@@ -469,17 +469,19 @@ zdone8:
 	ADDQ         $16, DI; \
 	LEAQ         (SI)(R9*4), SI
 
-// ROW4STEP multiplies 32 columns of four rows (int8 at AX, AX+R9, AX+2·R9,
-// AX+R11) by the 32 int16 of x in X_, adding into four accumulators.
-#define ROW4STEP(off, X_, A0, A1, A2, A3) \
-	VPMOVSXBW off(AX), Z20; \
-	VPMOVSXBW off(AX)(R9*1), Z21; \
-	VPMOVSXBW off(AX)(R9*2), Z22; \
-	VPMOVSXBW off(AX)(R11*1), Z23; \
-	VPDPWSSD  X_, Z20, A0; \
-	VPDPWSSD  X_, Z21, A1; \
-	VPDPWSSD  X_, Z22, A2; \
-	VPDPWSSD  X_, Z23, A3
+// ROW4STEP multiplies the int8 weights of four rows at W, W+R9, W+2·R9
+// and W+R11 by the int16 of x in X_, 32 columns with zmm registers (16
+// with ymm), sign-extending them into the temporaries T0–T3 and adding
+// into the accumulators A0–A3.
+#define ROW4STEP(W, X_, T0, T1, T2, T3, A0, A1, A2, A3) \
+	VPMOVSXBW W, T0; \
+	VPMOVSXBW W(R9*1), T1; \
+	VPMOVSXBW W(R9*2), T2; \
+	VPMOVSXBW W(R11*1), T3; \
+	VPDPWSSD  X_, T0, A0; \
+	VPDPWSSD  X_, T1, A1; \
+	VPDPWSSD  X_, T2, A2; \
+	VPDPWSSD  X_, T3, A3
 
 // func gemv8x4AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 TEXT ·gemv8x4AVX512(SB), NOSPLIT, $0-40
@@ -493,8 +495,8 @@ q4loop64:
 	JB        q4loop32
 	VMOVDQU64 (BX), Z16
 	VMOVDQU64 64(BX), Z17
-	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
-	ROW4STEP(32, Z17, Z4, Z5, Z6, Z7)
+	ROW4STEP((AX), Z16, Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3)
+	ROW4STEP(32(AX), Z17, Z20, Z21, Z22, Z23, Z4, Z5, Z6, Z7)
 	ADDQ      $64, AX
 	ADDQ      $128, BX
 	SUBQ      $64, CX
@@ -504,7 +506,7 @@ q4loop32:
 	CMPQ      CX, $32
 	JB        q4tail
 	VMOVDQU64 (BX), Z16
-	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
+	ROW4STEP((AX), Z16, Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3)
 	ADDQ      $32, AX
 	ADDQ      $64, BX
 	SUBQ      $32, CX
@@ -523,14 +525,7 @@ q4tail:
 	TESTQ         CX, CX
 	JZ            q4store
 	VMOVDQU32     (BX), Y16
-	VPMOVSXBW     (AX), Y20
-	VPMOVSXBW     (AX)(R9*1), Y21
-	VPMOVSXBW     (AX)(R9*2), Y22
-	VPMOVSXBW     (AX)(R11*1), Y23
-	VPDPWSSD      Y16, Y20, Y0
-	VPDPWSSD      Y16, Y21, Y1
-	VPDPWSSD      Y16, Y22, Y2
-	VPDPWSSD      Y16, Y23, Y3
+	ROW4STEP((AX), Y16, Y20, Y21, Y22, Y23, Y0, Y1, Y2, Y3)
 
 q4store:
 	ROWS4STORE
@@ -540,18 +535,6 @@ q4store:
 
 q4done:
 	RET
-
-// ROW4STEPB is ROW4STEP for the four rows at R12, R12+R9, R12+2·R9 and
-// R12+R11, through Z24–Z27.
-#define ROW4STEPB(X_, A0, A1, A2, A3) \
-	VPMOVSXBW (R12), Z24; \
-	VPMOVSXBW (R12)(R9*1), Z25; \
-	VPMOVSXBW (R12)(R9*2), Z26; \
-	VPMOVSXBW (R12)(R11*1), Z27; \
-	VPDPWSSD  X_, Z24, A0; \
-	VPDPWSSD  X_, Z25, A1; \
-	VPDPWSSD  X_, Z26, A2; \
-	VPDPWSSD  X_, Z27, A3
 
 // func gemv8x8AVX512(dst *int32, w *int8, x *int16, rows, cols int)
 //
@@ -576,8 +559,8 @@ e8loop32:
 	CMPQ      CX, $32
 	JB        e8tail
 	VMOVDQU64 (BX), Z16
-	ROW4STEP(0, Z16, Z0, Z1, Z2, Z3)
-	ROW4STEPB(Z16, Z4, Z5, Z6, Z7)
+	ROW4STEP((AX), Z16, Z20, Z21, Z22, Z23, Z0, Z1, Z2, Z3)
+	ROW4STEP((R12), Z16, Z20, Z21, Z22, Z23, Z4, Z5, Z6, Z7)
 	ADDQ      $32, AX
 	ADDQ      $32, R12
 	ADDQ      $64, BX
@@ -597,22 +580,8 @@ e8tail:
 	TESTQ     CX, CX
 	JZ        e8store
 	VMOVDQU32 (BX), Y16
-	VPMOVSXBW (AX), Y20
-	VPMOVSXBW (AX)(R9*1), Y21
-	VPMOVSXBW (AX)(R9*2), Y22
-	VPMOVSXBW (AX)(R11*1), Y23
-	VPMOVSXBW (R12), Y24
-	VPMOVSXBW (R12)(R9*1), Y25
-	VPMOVSXBW (R12)(R9*2), Y26
-	VPMOVSXBW (R12)(R11*1), Y27
-	VPDPWSSD  Y16, Y20, Y0
-	VPDPWSSD  Y16, Y21, Y1
-	VPDPWSSD  Y16, Y22, Y2
-	VPDPWSSD  Y16, Y23, Y3
-	VPDPWSSD  Y16, Y24, Y4
-	VPDPWSSD  Y16, Y25, Y5
-	VPDPWSSD  Y16, Y26, Y6
-	VPDPWSSD  Y16, Y27, Y7
+	ROW4STEP((AX), Y16, Y20, Y21, Y22, Y23, Y0, Y1, Y2, Y3)
+	ROW4STEP((R12), Y16, Y20, Y21, Y22, Y23, Y4, Y5, Y6, Y7)
 
 e8store:
 	REDUCE4(Y0, Y1, Y2, Y3, X0)
@@ -628,7 +597,8 @@ e8store:
 e8done:
 	RET
 
-// ROW4AVX2 is ROW4STEP for AVX2: 16 columns of four rows, VPMADDWD.
+// ROW4AVX2 is ROW4STEP for AVX2: 16 columns of four rows at off(AX),
+// VPMADDWD.
 #define ROW4AVX2(off, X_, A0, A1, A2, A3) \
 	VPMOVSXBW off(AX), Y10; \
 	VPMADDWD  X_, Y10, Y10; \
