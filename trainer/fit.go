@@ -134,9 +134,9 @@ func (f *fitter) gradient(m int, distill bool) float64 {
 		for i, z := range out {
 			pt[i] = z * inv
 		}
-		softmaxRows(pt, c)
+		vec.SoftmaxRows(pt, c)
 	}
-	softmaxRows(out, c)
+	vec.SoftmaxRows(out, c)
 
 	// Output delta: softmax cross-entropy, mean over the batch, mixed with
 	// the distillation term α·T·(p_T − q_T) (Hinton et al. 2015).

@@ -190,27 +190,6 @@ func biasAct(z, b []float32, act Activation, linear bool) {
 	}
 }
 
-// softmaxRows turns each row of logits (width c) into probabilities in place.
-func softmaxRows(z []float32, c int) {
-	for r := 0; r+c <= len(z); r += c {
-		row := z[r : r+c : r+c]
-		mx := row[0]
-		for _, v := range row[1:] {
-			mx = max(mx, v)
-		}
-		var s float64
-		for j, v := range row {
-			e := math.Exp(float64(v - mx))
-			row[j] = float32(e)
-			s += e
-		}
-		inv := float32(1 / s)
-		for j := range row {
-			row[j] *= inv
-		}
-	}
-}
-
 // Predictor runs float inference for an MLP with reusable scratch. It is
 // not safe for concurrent use; make one per goroutine.
 type Predictor struct {
@@ -259,6 +238,6 @@ func (p *Predictor) Proba(dst, x []float32, n int) {
 			in = out[:rows*l.Out]
 			p.a, p.b = p.b, p.a
 		}
-		softmaxRows(dst[r0*c:(r0+rows)*c], c)
+		vec.SoftmaxRows(dst[r0*c:(r0+rows)*c], c)
 	}
 }

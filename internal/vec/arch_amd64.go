@@ -50,3 +50,11 @@ func columnStatsAVX2(sum *float64, lo, hi, x *float32, n8 int)
 
 //go:noescape
 func columnSquaresAVX2(sq, mean *float64, x *float32, n8 int)
+
+// expShiftedAVX2 sets dst[i] = math.Exp(float64(src[i]-sub)) for i <
+// 4*n4, four at a time, and reports true; it stops and reports false at
+// the first group of four with an argument outside [−700, 700] (or a
+// NaN), whose dst entries it leaves unset (softmax.go).
+//
+//go:noescape
+func expShiftedAVX2(dst *float64, src *float32, n4 int, sub float32) bool

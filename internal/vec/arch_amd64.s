@@ -578,3 +578,78 @@ cqloop:
 	JB        cqloop
 	VZEROUPPER
 	RET
+
+// func expShiftedAVX2(dst *float64, src *float32, n4 int, sub float32) bool
+//
+// dst[i] = math.Exp(float64(src[i]-sub)), four at a time, following Go's
+// archExp (math/exp_amd64.s, its FMA path) one operation for one: t =
+// x·log2e, k = t rounded to an int32 (MXCSR's round to nearest), x −= k·ln2
+// in two fused steps (upper and lower half of ln 2), x /= 16, p = the
+// Taylor polynomial by Horner's rule in fused multiply-adds, x = x·p, then
+// three rounds of x = x·(x+2) and a last x = x·(x+2) + 1 (fused), which
+// square e^x/16 − 1 four times, and the result x·2^k. A group of four with
+// an argument outside [−700, 700] (or a NaN) stops the loop and returns
+// false; archExp takes other paths there. R10 points at expTable, whose
+// vectors are, by byte offset: 0 log2e, 32 ln2 upper, 64 ln2 lower, 96
+// 1/16, 128–288 the Taylor coefficients 1/8! … 1/3!, 320 1/2, 352 1, 384
+// 2, 416 the exponent bias 1023 (int64), 448 abs mask, 480 700.
+TEXT ·expShiftedAVX2(SB), NOSPLIT, $0-33
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n4+16(FP), CX
+	VBROADCASTSS sub+24(FP), X15
+	LEAQ         ·expTable(SB), R10
+
+exloop:
+	TESTQ        CX, CX
+	JZ           exdone
+	VMOVUPS      (SI), X0
+	VSUBPS       X15, X0, X0
+	VCVTPS2PD    X0, Y0
+	VANDPD       448(R10), Y0, Y1
+	VCMPPD       $0x12, 480(R10), Y1, Y1 // |x| <= 700, false for NaN
+	VMOVMSKPD    Y1, AX
+	CMPL         AX, $15
+	JNE          exfail
+	VMULPD       0(R10), Y0, Y1
+	VCVTPD2DQY   Y1, X2
+	VCVTDQ2PD    X2, Y1
+	VFNMADD231PD 32(R10), Y1, Y0
+	VFNMADD231PD 64(R10), Y1, Y0
+	VMULPD       96(R10), Y0, Y0
+	VMOVUPD      128(R10), Y1
+	VFMADD213PD  160(R10), Y0, Y1
+	VFMADD213PD  192(R10), Y0, Y1
+	VFMADD213PD  224(R10), Y0, Y1
+	VFMADD213PD  256(R10), Y0, Y1
+	VFMADD213PD  288(R10), Y0, Y1
+	VFMADD213PD  320(R10), Y0, Y1
+	VFMADD213PD  352(R10), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(R10), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(R10), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(R10), Y0, Y1
+	VMULPD       Y1, Y0, Y0
+	VADDPD       384(R10), Y0, Y1
+	VFMADD213PD  352(R10), Y1, Y0
+	VPMOVSXDQ    X2, Y3
+	VPADDQ       416(R10), Y3, Y3
+	VPSLLQ       $52, Y3, Y3
+	VMULPD       Y3, Y0, Y0
+	VMOVUPD      Y0, (DI)
+	ADDQ         $16, SI
+	ADDQ         $32, DI
+	DECQ         CX
+	JMP          exloop
+
+exdone:
+	VZEROUPPER
+	MOVB $1, ret+32(FP)
+	RET
+
+exfail:
+	VZEROUPPER
+	MOVB $0, ret+32(FP)
+	RET

@@ -41,3 +41,7 @@ func columnStatsAVX2(sum *float64, lo, hi, x *float32, n8 int) {
 func columnSquaresAVX2(sq, mean *float64, x *float32, n8 int) {
 	panic("vec: no AVX2 kernels in this build")
 }
+
+func expShiftedAVX2(dst *float64, src *float32, n4 int, sub float32) bool {
+	panic("vec: no AVX2 kernels in this build")
+}

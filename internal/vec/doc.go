@@ -19,7 +19,8 @@
 // output layer and SGD for momentum SGD; Standardize maps raw features to
 // (x − mean)/scale for training data and packed inference, and
 // ColumnStats and ColumnSquares fold rows into the float64 column sums,
-// extremes and squared deviations that fit its mean and scale.
+// extremes and squared deviations that fit its mean and scale; SoftmaxRows
+// is the output layer's softmax.
 //
 // # Paths
 //
@@ -32,7 +33,10 @@
 //     the row's end; the last n mod 8 elements of a flat vector (Adam,
 //     SGD, ReLUGrad, TanhGrad), the last d mod 8 features of a row
 //     (Standardize, which may run in place; ColumnStats, ColumnSquares)
-//     and rows narrower than 8 go through the Go loops.
+//     and rows narrower than 8 go through the Go loops. SoftmaxRows works
+//     on groups of four exponentials in float64, a row's last c mod 4
+//     padded to a full group; rows narrower than 4 or wider than 252 go
+//     through the Go loop.
 //   - "generic": plain Go everywhere else, and the only path when built
 //     with the purego tag.
 //
@@ -51,6 +55,12 @@
 // for Adam and SGD, no subnormal arises (see below). The
 // results do not depend on alignment, on where a vector boundary falls or
 // on the goroutine: same inputs, same bits.
+//
+// SoftmaxRows is the exception to "no FMA": its exponentials are Go's
+// math.Exp, whose amd64 assembly uses fused multiply-adds when the CPU has
+// FMA, and its AVX2 kernel repeats those operations four lanes at a time,
+// so each equals math.Exp's result (checked for every float32 argument it
+// accepts); its generic path calls math.Exp itself.
 //
 // BiasTanh replaces the trainer's float64 math.Tanh with its own tanh
 // (see BiasTanh), evaluated the same way on both paths; it is within

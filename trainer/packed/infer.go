@@ -548,23 +548,8 @@ func activate(z []float32, act Activation) {
 }
 
 // softmax turns logits into probabilities in place, as package trainer
-// does: exponentials and their sum in float64.
-func softmax(row []float32) {
-	mx := row[0]
-	for _, v := range row[1:] {
-		mx = max(mx, v)
-	}
-	var s float64
-	for j, v := range row {
-		e := math.Exp(float64(v - mx))
-		row[j] = float32(e)
-		s += e
-	}
-	inv := float32(1 / s)
-	for j := range row {
-		row[j] *= inv
-	}
-}
+// does: exponentials and their sum in float64 (vec.SoftmaxRows).
+func softmax(row []float32) { vec.SoftmaxRows(row, len(row)) }
 
 func abs64(v int64) int64 {
 	if v < 0 {
