@@ -18,7 +18,7 @@ many results reach the targets per 1,000 epochs of training (the
 refit of a fully trained member counted at 11 epochs, and batch 32 and 64
 epochs at 0.6 and 0.4 of a batch-16 epoch, as measured).
 
-usage: search_noise.py [--seeds 100] [--sims 3000]   (about 7 minutes on 2 cores)
+usage: search_noise.py [--seeds 100] [--sims 3000]   (about 8 minutes on 2 cores)
 """
 import argparse, concurrent.futures, json, os, random, statistics, subprocess
 
