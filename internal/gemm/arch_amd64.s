@@ -502,13 +502,7 @@ peakdone:
 // Sixteen lanes in four groups, the group g of lanes in Y(2g) (lanes 0–7)
 // and Y(2g+1) (8–15), as dotRowsAVX512 holds them in Z(g); see there.
 TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), DI
-	MOVQ  a+8(FP), SI
-	MOVQ  lda+16(FP), R8
-	MOVQ  x+24(FP), DX
-	MOVQ  rows+32(FP), R9
-	MOVQ  n16+40(FP), R10
-	SHLQ  $2, R8
+	DOTARGS
 	TESTQ R9, R9
 	JZ    drdone
 
@@ -569,12 +563,7 @@ drreduce:
 	VADDPS       Y7, Y5, Y5
 	VADDPS       Y5, Y1, Y1
 	VADDPS       Y1, Y0, Y0 // 16 → 8 lanes
-	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0 // 8 → 4
-	VPSHUFD      $0x4e, X0, X1
-	VADDPS       X1, X0, X0 // 4 → 2
-	VPSHUFD      $0xb1, X0, X1
-	VADDSS       X1, X0, X0 // 2 → 1
+	FOLD8                   // 8 → 1
 	VMOVSS       X0, (DI)
 	ADDQ         $4, DI
 	ADDQ         R8, SI

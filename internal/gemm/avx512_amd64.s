@@ -344,13 +344,7 @@ peak512done:
 // added to the lower, then 4 + 4, 2 + 2, 1 + 1: the order dotRowsAVX2
 // follows.
 TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-48
-	MOVQ  dst+0(FP), DI
-	MOVQ  a+8(FP), SI
-	MOVQ  lda+16(FP), R8
-	MOVQ  x+24(FP), DX
-	MOVQ  rows+32(FP), R9
-	MOVQ  n16+40(FP), R10
-	SHLQ  $2, R8
+	DOTARGS
 	TESTQ R9, R9
 	JZ    zdrdone
 
@@ -395,12 +389,7 @@ zdrreduce:
 	VADDPS        Z2, Z0, Z0
 	VEXTRACTF64X4 $1, Z0, Y1
 	VADDPS        Y1, Y0, Y0
-	VEXTRACTF128  $1, Y0, X1
-	VADDPS        X1, X0, X0
-	VPSHUFD       $0x4e, X0, X1
-	VADDPS        X1, X0, X0
-	VPSHUFD       $0xb1, X0, X1
-	VADDSS        X1, X0, X0
+	FOLD8
 	VMOVSS        X0, (DI)
 	ADDQ          $4, DI
 	ADDQ          R8, SI

@@ -23,6 +23,15 @@ func fuzzSeed(vals ...float32) []byte {
 	return b
 }
 
+// addWidthSeeds seeds the fuzz targets that take arbitrary floats and a
+// row width: ordinary values over a width of 9, and NaN, infinities,
+// signed zeros and subnormals over a width of 4.
+func addWidthSeeds(f *testing.F) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	f.Add(fuzzSeed(1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 0.5, -0.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), uint8(9))
+	f.Add(fuzzSeed(nan, -inf, 0, -0.0, inf, 3, -3, 1e-45, -1e-45, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), uint8(4))
+}
+
 // FuzzAdam splits arbitrary bits into w, g, m, v and mask and checks Adam
 // against the reference, and Adam, SGD and ReLUGrad on these vectors
 // across paths.

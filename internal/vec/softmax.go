@@ -36,10 +36,7 @@ func SoftmaxRows(z []float32, c int) {
 	c4 := c &^ 3
 	for r := 0; r+c <= len(z); r += c {
 		row := z[r : r+c : r+c]
-		m := row[0]
-		for _, v := range row[1:] {
-			m = max(m, v)
-		}
+		m := rowMax(row)
 		ok := expShiftedAVX2(&e[0], &row[0], c4/4, m)
 		if ok && c4 < c {
 			for j := range tail {
@@ -58,10 +55,7 @@ func SoftmaxRows(z []float32, c int) {
 			row[j] = float32(e[j])
 			s += e[j]
 		}
-		inv := float32(1 / s)
-		for j := range row {
-			row[j] *= inv
-		}
+		scaleRow(row, s)
 	}
 }
 
@@ -72,20 +66,32 @@ const softmaxMaxWidth = 252
 func softmaxRowsGeneric(z []float32, c int) {
 	for r := 0; r+c <= len(z); r += c {
 		row := z[r : r+c : r+c]
-		m := row[0]
-		for _, v := range row[1:] {
-			m = max(m, v)
-		}
+		m := rowMax(row)
 		var s float64
 		for j, v := range row {
 			e := math.Exp(float64(v - m))
 			row[j] = float32(e)
 			s += e
 		}
-		inv := float32(1 / s)
-		for j := range row {
-			row[j] *= inv
-		}
+		scaleRow(row, s)
+	}
+}
+
+// rowMax returns the largest logit of a row (a NaN if it holds one).
+func rowMax(row []float32) float32 {
+	m := row[0]
+	for _, v := range row[1:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+// scaleRow divides the exponentials of a row by their sum s, as one
+// float32 multiplication by float32(1/s) each.
+func scaleRow(row []float32, s float64) {
+	inv := float32(1 / s)
+	for j := range row {
+		row[j] *= inv
 	}
 }
 

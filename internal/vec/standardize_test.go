@@ -91,9 +91,7 @@ func TestStandardizeAllocs(t *testing.T) {
 }
 
 func FuzzStandardize(f *testing.F) {
-	nan, inf := float32(math.NaN()), float32(math.Inf(1))
-	f.Add(fuzzSeed(1, -2, 3, -4, 5, -6, 7, -8, 9, -10, 0.5, -0.5, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), uint8(9))
-	f.Add(fuzzSeed(nan, -inf, 0, -0.0, inf, 3, -3, 1e-45, -1e-45, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11), uint8(4))
+	addWidthSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte, width uint8) {
 		v := floats(data)
 		d := int(width)
