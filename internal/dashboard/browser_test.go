@@ -50,6 +50,10 @@ func startBrowser(t *testing.T, url string) *browser {
 		"--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
 		"--user-data-dir="+profile, "--remote-debugging-port=0", "--window-size=1280,1800", url)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // to stop its helpers with it
+	// Chromium keeps its singleton socket in a directory under TMPDIR that
+	// only a clean exit removes; the test kills it, so give it a TMPDIR of
+	// the test's own to be removed with it.
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
