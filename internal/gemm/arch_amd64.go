@@ -34,6 +34,7 @@ var avx512Kernels = kernels{
 	packB:      packB32,
 	dots:       dotsAVX512,
 	narrow:     &avx2Kernels,
+	transpose:  transposeAsm,
 }
 
 // avx2Kernels is the AVX2+FMA path: 6×16 and 4×16 tiles (twelve and eight
@@ -55,6 +56,7 @@ var avx2Kernels = kernels{
 	packA:      packA6,
 	packB:      packB16,
 	dots:       dotsAVX2,
+	transpose:  transposeAsm,
 }
 
 // height6or4 covers r rows with 6-row panels and at most two 4-row ones,
@@ -224,6 +226,32 @@ func packBAsm(dst, scratch, b []float32, ldb int, trans bool, p0, kb, j0, nb, nr
 		}
 		if k8 < kb {
 			packPanel(d[nr*k8:], src, off+k8, ld, 1, nr, kb-k8, nr)
+		}
+	}
+}
+
+// transposeAsm is kernels.transpose: blocks of sixteen columns of C and
+// eight rows go through packT16 (which writes its panel rows ldc apart,
+// straight into C), with the last rows, when m is not a multiple of 8,
+// as one more block of eight that overlaps the one before it (writing
+// some elements twice, with the same values); the last columns, and
+// every column when m < 8, go through Go.
+func transposeAsm(c []float32, ldc int, t []float32, n, m int) {
+	_ = t[n*m-1]
+	_ = c[(m-1)*ldc+n-1]
+	j := 0
+	if m >= 8 {
+		for ; j+16 <= n; j += 16 {
+			packT16(&c[j], &t[j*m], m, m/8, ldc)
+			if m%8 != 0 {
+				packT16(&c[(m-8)*ldc+j], &t[j*m+m-8], m, 1, ldc)
+			}
+		}
+	}
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		for x := j; x < n; x++ {
+			row[x] = t[x*m+i]
 		}
 	}
 }

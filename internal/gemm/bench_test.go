@@ -10,9 +10,10 @@ import (
 )
 
 // benchShapes are the products of the trainer's MLPs (Fashion-MNIST
-// 784-256-128-10 at batch 128, digits 64-64-32-10 at batch 32, and
+// 784-256-128-10 at batch 128, digits 64-64-32-10 at batch 32,
 // 64-90-45-10 at batch 32, with the odd widths a sweep draws, whose last
-// B panels are short) and square
+// B panels are short, and 64-220-10 at batch 16, where the digits search
+// settles) and square
 // reference sizes. Run with -cpu 1 to hold gonum's Sgemm, which spreads
 // over GOMAXPROCS goroutines, to one core like this package's paths, and
 // compare with BenchmarkPeak from the same run.
@@ -35,6 +36,9 @@ var benchShapes = []struct {
 	{"sweep/fwd2/XWt", blas.NoTrans, blas.Trans, 32, 45, 90},
 	{"sweep/dW2/dZtX", blas.Trans, blas.NoTrans, 45, 90, 32},
 	{"sweep/dX2/dZW", blas.NoTrans, blas.NoTrans, 32, 90, 45},
+	{"sweep16/fwd1/XWt", blas.NoTrans, blas.Trans, 16, 220, 64},
+	{"sweep16/fwd2/XWt", blas.NoTrans, blas.Trans, 16, 10, 220},
+	{"sweep16/dW1/dZtX", blas.Trans, blas.NoTrans, 220, 64, 16},
 	{"square/1024", blas.NoTrans, blas.NoTrans, 1024, 1024, 1024},
 	{"square/1000T", blas.Trans, blas.NoTrans, 1000, 1000, 1000},
 	{"square/1024T", blas.Trans, blas.NoTrans, 1024, 1024, 1024},

@@ -52,6 +52,47 @@ type kernels struct {
 	// where this path's wider tiles would be mostly padding. It must give
 	// the same results as this path.
 	narrow *kernels
+
+	// transpose, if set, sets c[i*ldc+j] = t[j*m+i] for i < m, j < n. With
+	// it, C = A·Bᵀ for a short A is computed as Cᵀ = B·Aᵀ (see swapNT).
+	transpose func(c []float32, ldc int, t []float32, n, m int)
+}
+
+// forWidth returns the kernels that run products n columns wide.
+func (ks *kernels) forWidth(n int) *kernels {
+	if ks.narrow != nil && n <= ks.narrow.nr {
+		return ks.narrow
+	}
+	return ks
+}
+
+// swapNT reports whether C = A·Bᵀ (m×n, depth k; A not transposed, B
+// transposed) is cheaper computed as Cᵀ = B·Aᵀ into a scratch matrix and
+// then transposed into C. Packing op(B) = Bᵀ transposes all n×k of B on
+// every call, which for few rows of A costs as much as the product (a
+// network's forward pass at a small batch: 16×64 inputs times the 64×220
+// weights), and more when n is not a multiple of the panel width (the
+// short last panel is gathered through scratch). The swapped product
+// reads B where it lies as its A and transposes only A's m×k and C's m×n.
+// The rule is measured (BenchmarkSgemm's NT shapes): it swaps when B fits
+// the in-place bound, A has 16 or 32 rows (full panels of the swapped
+// product: with 14, every tile would go through the edge path, 20%
+// slower than not swapping), and the transposes it trades are clearly
+// fewer (not for 16×64·64ᵀ, whose 32-wide panels are all full). Each element of C is the same chain of FMAs
+// over the same depth blocks either way (a product of two floats does not
+// depend on their order), so the result is the same to the bit.
+func (ks *kernels) swapNT(m, n, k int) bool {
+	switch {
+	case ks.transpose == nil || m > 32 || n*k > ks.inPlaceMax || m%ks.forWidth(m).nr != 0:
+		return false
+	case n < 16:
+		return true // a full narrow panel for a short one
+	}
+	f := 0.5
+	if n%ks.nr != 0 {
+		f = 1.25
+	}
+	return float64(m*(n+k)) < f*float64(n*k)
 }
 
 // packSlack is the number of floats the packing buffers keep past the
@@ -65,6 +106,16 @@ type workspace struct {
 	tile []float32
 	// scratch is packB's: one panel's nr×kb floats.
 	scratch []float32
+	// t holds Cᵀ of a swapped product (swapNT).
+	t []float32
+}
+
+// reserveT returns ws.t with n floats.
+func (ws *workspace) reserveT(n int) []float32 {
+	if cap(ws.t) < n {
+		ws.t = make([]float32, n)
+	}
+	return ws.t[:n]
 }
 
 func (ws *workspace) reserve(na, nb, nt, ns int) {

@@ -243,10 +243,15 @@ func (impl *Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha floa
 
 	ws := impl.pool.get()
 	ks := impl.kernels()
-	if ks.narrow != nil && n <= ks.narrow.nr {
-		ks = ks.narrow
+	if !aTrans && bTrans && beta == 0 && ks.swapNT(m, n, k) {
+		// Cᵀ = B·Aᵀ: B (n×k, as stored) is the product's A, read in
+		// place; A (m×k) transposed is its B.
+		t := ws.reserveT(n * m)
+		ks.forWidth(m).gemm(ws, false, true, n, m, k, alpha, b, ldb, a, lda, 0, t, m)
+		ks.transpose(c, ldc, t, n, m)
+	} else {
+		ks.forWidth(n).gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
-	ks.gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	impl.pool.put(ws)
 }
 

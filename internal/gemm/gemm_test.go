@@ -189,6 +189,9 @@ func variants(t testing.TB) []variant {
 		if impl.k.narrow != nil {
 			tune("wide", func(k *kernels) { k.narrow = nil })
 		}
+		if impl.k.transpose != nil {
+			tune("noswap", func(k *kernels) { k.transpose = nil })
+		}
 		tune("tinyblocks", func(k *kernels) { k.kcMax, k.mcMax, k.ncMax = 7, 2*k.mr, 2*k.nr })
 	}
 	return vs
@@ -331,6 +334,74 @@ func TestWideMatchesAVX2(t *testing.T) {
 				for j := range want {
 					if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
 						t.Fatalf("%s%s %dx%dx%d: C[%d] = %v with %s, %v with %s", transName(tA), transName(tB), s.m, s.n, s.k, j, got[j], AVX512, want[j], AVX2)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSwapExact checks that C = A·Bᵀ computed as Cᵀ = B·Aᵀ and transposed
+// (swapNT) is bit for bit the product computed directly, over shapes it
+// swaps with ragged columns, several depth blocks and padded leading
+// dimensions.
+func TestSwapExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	shapes := []struct{ m, n, k int }{
+		{16, 220, 64}, {16, 10, 220}, {32, 220, 64}, {16, 37, 40}, {32, 45, 90}, {16, 100, 300},
+		{16, 15, 9}, {16, 200, 513}, {32, 33, 200}, {16, 65, 20}, {16, 128, 256}, {32, 90, 300},
+	}
+	for _, impl := range implementations(t) {
+		ks := impl.kernels()
+		if ks.transpose == nil {
+			continue
+		}
+		for i, s := range shapes {
+			if !ks.swapNT(s.m, s.n, s.k) {
+				t.Fatalf("%dx%d: swapNT is false; pick shapes it swaps", s.m, s.n)
+			}
+			alpha := []float32{1, -0.5, 2}[i%3]
+			p := newProblem(rng, blas.NoTrans, blas.Trans, s.m, s.n, s.k, i%3*5, alpha, 0)
+			got := p.run(impl)
+			want := append([]float32(nil), p.c...)
+			ks.forWidth(s.n).gemm(new(workspace), false, true, s.m, s.n, s.k, alpha, p.a, p.lda, p.b, p.ldb, 0, want, p.ldc)
+			for j := range want {
+				if math.Float32bits(got[j]) != math.Float32bits(want[j]) {
+					t.Fatalf("%s %dx%dx%d: C[%d,%d] = %v swapped, %v direct", impl.Path(), s.m, s.n, s.k, j/p.ldc, j%p.ldc, got[j], want[j])
+				}
+			}
+		}
+	}
+}
+
+// TestTranspose checks kernels.transpose over every row count up to 40
+// (the blocks of eight and the overlapping last block) and column counts
+// on both sides of multiples of 16, into a C with padded rows.
+func TestTranspose(t *testing.T) {
+	for _, impl := range implementations(t) {
+		tr := impl.kernels().transpose
+		if tr == nil {
+			continue
+		}
+		for m := 1; m <= 40; m++ {
+			for _, n := range []int{1, 7, 15, 16, 17, 31, 32, 33, 50} {
+				src := make([]float32, n*m)
+				for i := range src {
+					src[i] = float32(i + 1)
+				}
+				ldc := n + 3
+				c := make([]float32, (m-1)*ldc+n)
+				tr(c, ldc, src, n, m)
+				for i := range m {
+					for j := range n {
+						if got, want := c[i*ldc+j], src[j*m+i]; got != want {
+							t.Fatalf("%s m=%d n=%d: C[%d,%d] = %v, want %v", impl.Path(), m, n, i, j, got, want)
+						}
+					}
+					for j := n; j < ldc && i*ldc+j < len(c); j++ {
+						if c[i*ldc+j] != 0 {
+							t.Fatalf("%s m=%d n=%d: wrote padding C[%d,%d]", impl.Path(), m, n, i, j)
+						}
 					}
 				}
 			}
