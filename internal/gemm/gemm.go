@@ -241,7 +241,7 @@ func (impl *Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha floa
 		return
 	}
 
-	ws := impl.pool.get()
+	ws := impl.pool.get(c)
 	ks := impl.kernels()
 	if !aTrans && bTrans && beta == 0 && ks.swapNT(m, n, k) {
 		// Cᵀ = B·Aᵀ: B (n×k, as stored) is the product's A, read in
@@ -252,7 +252,7 @@ func (impl *Implementation) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha floa
 	} else {
 		ks.forWidth(n).gemm(ws, aTrans, bTrans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
-	impl.pool.put(ws)
+	impl.pool.put(c, ws)
 }
 
 // scale sets C = beta*C, writing zeros (not beta*NaN) when beta is zero.

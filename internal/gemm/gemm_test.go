@@ -409,6 +409,27 @@ func TestTranspose(t *testing.T) {
 	}
 }
 
+// TestPoolLends checks that a workspace is lent to one call at a time: a
+// second call writing to the same output while the first holds its shard's
+// workspace gets another, and both come back in turn.
+func TestPoolLends(t *testing.T) {
+	var p pool
+	c := make([]float32, 8)
+	w1 := p.get(c)
+	w2 := p.get(c)
+	if w1 == w2 {
+		t.Fatal("two calls got the same workspace")
+	}
+	p.put(c, w1)
+	p.put(c, w2) // the shard is full: to the free list
+	if got := p.get(c); got != w1 {
+		t.Fatal("the shard did not return the workspace left in it")
+	}
+	if got := p.get(c); got != w2 {
+		t.Fatal("the free list did not return the workspace left in it")
+	}
+}
+
 // TestDeterministic checks that repeated and concurrent calls give
 // bit-identical results.
 func TestDeterministic(t *testing.T) {

@@ -32,7 +32,7 @@ func (impl *Implementation) Sgemv(tA blas.Transpose, m, n int, alpha float32, a 
 	if len(a) < lda*(m-1)+n {
 		panic(shortA)
 	}
-	ws := impl.pool.get()
+	ws := impl.pool.get(y)
 	ws.reserve(0, 0, m, 0)
 	dot := ws.tile
 	n16 := n &^ 15
@@ -49,5 +49,5 @@ func (impl *Implementation) Sgemv(tA blas.Transpose, m, n int, alpha float32, a 
 			y[i] = alpha*s + beta*y[i]
 		}
 	}
-	impl.pool.put(ws)
+	impl.pool.put(y, ws)
 }
