@@ -17,8 +17,7 @@ var archKernels = []*kernels{&avx512Kernels, &avx2Kernels}
 // 32-wide packed B panels. Its blocking matches the AVX2 path's (kcMax in
 // particular), and each element of C is the same chain of FMAs, so both
 // paths give bit-identical results; products at most 16 wide (a network's
-// output layer) run the AVX2 kernels, for which a 32-wide tile would be
-// mostly padding.
+// output layer) run avx512NarrowKernels' 16-wide tiles.
 var avx512Kernels = kernels{
 	path:       AVX512,
 	supported:  func() bool { return cpu.X86.HasAVX512F },
@@ -33,8 +32,31 @@ var avx512Kernels = kernels{
 	packA:      packA6,
 	packB:      packB32,
 	dots:       dotsAVX512,
-	narrow:     &avx2Kernels,
+	narrow:     &avx512NarrowKernels,
 	transpose:  transposeAsm,
+}
+
+// avx512NarrowKernels runs the AVX-512 path's products at most 16 wide (an
+// output layer, or the few rows of a swapped product; see swapNT), for
+// which a 32-wide tile would be mostly padding: 16-wide panels as on the
+// AVX2 path, one zmm a row, twelve rows a tile (kern12x16: twelve
+// independent FMA chains, which a 6×16 zmm tile would not have enough of
+// to cover the FMA latency), and the AVX2 kernels for the last rows of a
+// block. It shares the AVX2 path's blocking and each element's chain of
+// FMAs, so the two agree bit for bit.
+var avx512NarrowKernels = kernels{
+	path:       AVX512,
+	supported:  func() bool { return cpu.X86.HasAVX512F },
+	mr:         12,
+	nr:         16,
+	kcMax:      256,
+	mcMax:      576,
+	ncMax:      2048,
+	inPlaceMax: 1 << 17,
+	height:     height12,
+	micro:      microAVX512N,
+	packA:      packA6,
+	packB:      packB16,
 }
 
 // avx2Kernels is the AVX2+FMA path: 6×16 and 4×16 tiles (twelve and eight
@@ -67,6 +89,17 @@ func height6or4(r int) int {
 	}
 	return 6
 }
+
+// height12 covers r rows with 12-row panels, then with height6or4's.
+func height12(r int) int {
+	if r >= 12 {
+		return 12
+	}
+	return height6or4(r)
+}
+
+//go:noescape
+func kern12x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 
 //go:noescape
 func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
@@ -131,6 +164,17 @@ func microAVX2(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, al
 	} else {
 		kern4x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 	}
+}
+
+func microAVX512N(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {
+	if h != 12 {
+		microAVX2(h, kb, a, rsa, csa, b, c, ldc, alpha, beta)
+		return
+	}
+	_ = a[11*rsa+(kb-1)*csa]
+	_ = b[16*kb-1]
+	_ = c[11*ldc+15]
+	kern12x16(kb, unsafe.SliceData(a), rsa, csa, unsafe.SliceData(b), unsafe.SliceData(c), ldc, alpha, beta)
 }
 
 func microAVX512(h, kb int, a []float32, rsa, csa int, b, c []float32, ldc int, alpha, beta float32) {

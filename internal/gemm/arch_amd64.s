@@ -68,10 +68,6 @@
 	VMOVUPS hi, 32(DI); \
 	ADDQ    DX, DI
 
-#define PREFETCHROW \
-	PREFETCHT0 (R9); \
-	PREFETCHT0 63(R9); \
-	ADDQ       DX, R9
 
 // func kern6x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
 //

@@ -239,6 +239,164 @@ z4beta0:
 	RET
 
 
+// One k step of the 12×16 kernel: one 16-wide B load, 12 A broadcasts,
+// 12 FMAs into Z0–Z11 (row r lives in Zr). Rows 0–2 are read through AX,
+// 3–5 through R11, 6–8 through SI and 9–11 through R13.
+#define STEP12Z(bo) \
+	VMOVUPS      bo(BX), Z28; \
+	VBROADCASTSS (AX), Z12; \
+	VFMADD231PS  Z28, Z12, Z0; \
+	VBROADCASTSS (AX)(R8*1), Z13; \
+	VFMADD231PS  Z28, Z13, Z1; \
+	VBROADCASTSS (AX)(R8*2), Z14; \
+	VFMADD231PS  Z28, Z14, Z2; \
+	VBROADCASTSS (R11), Z15; \
+	VFMADD231PS  Z28, Z15, Z3; \
+	VBROADCASTSS (R11)(R8*1), Z16; \
+	VFMADD231PS  Z28, Z16, Z4; \
+	VBROADCASTSS (R11)(R8*2), Z17; \
+	VFMADD231PS  Z28, Z17, Z5; \
+	VBROADCASTSS (SI), Z18; \
+	VFMADD231PS  Z28, Z18, Z6; \
+	VBROADCASTSS (SI)(R8*1), Z19; \
+	VFMADD231PS  Z28, Z19, Z7; \
+	VBROADCASTSS (SI)(R8*2), Z20; \
+	VFMADD231PS  Z28, Z20, Z8; \
+	VBROADCASTSS (R13), Z21; \
+	VFMADD231PS  Z28, Z21, Z9; \
+	VBROADCASTSS (R13)(R8*1), Z22; \
+	VFMADD231PS  Z28, Z22, Z10; \
+	VBROADCASTSS (R13)(R8*2), Z23; \
+	VFMADD231PS  Z28, Z23, Z11; \
+	ADDQ         R12, AX; \
+	ADDQ         R12, R11; \
+	ADDQ         R12, SI; \
+	ADDQ         R12, R13
+
+// Row r of C = beta*C + acc (acc already scaled by alpha), Z31 = beta.
+#define ROWBETA16(r) \
+	VFMADD231PS (DI), Z31, r; \
+	VMOVUPS     r, (DI); \
+	ADDQ        DX, DI
+
+#define ROWSTORE16(r) \
+	VMOVUPS r, (DI); \
+	ADDQ    DX, DI
+
+// func kern12x16(k int, a *float32, rsa, csa int, b, c *float32, ldc int, alpha, beta float32)
+//
+// C[i, j] = alpha * Σ_p a[i*rsa + p*csa] * b[p*16+j] + beta * C[i, j]
+// for i < 12, j < 16, with C (row stride ldc) read only when beta != 0:
+// the AVX2 kernels' 16-wide tile, one zmm a row, twelve rows high so that
+// twelve independent FMA chains cover the FMA latency. Each element is the
+// same chain of FMAs as in kern6x16.
+TEXT ·kern12x16(SB), NOSPLIT, $0-64
+	PROLOGUE
+	LEAQ (R11)(R8*2), SI
+	ADDQ R8, SI          // row 6
+	LEAQ (SI)(R8*2), R13
+	ADDQ R8, R13         // row 9
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+	PREFETCHROW
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+
+	MOVQ CX, R10
+	SHRQ $2, R10
+	JZ   z12tail
+
+z12loop4:
+	STEP12Z(0)
+	STEP12Z(64)
+	STEP12Z(128)
+	STEP12Z(192)
+	ADDQ $256, BX
+	DECQ R10
+	JNZ  z12loop4
+
+z12tail:
+	ANDQ $3, CX
+	JZ   z12done
+
+z12loop1:
+	STEP12Z(0)
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  z12loop1
+
+z12done:
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+
+	MOVL beta+60(FP), R10
+	ANDL $0x7fffffff, R10
+	JZ   z12beta0
+
+	VBROADCASTSS beta+60(FP), Z31
+	ROWBETA16(Z0)
+	ROWBETA16(Z1)
+	ROWBETA16(Z2)
+	ROWBETA16(Z3)
+	ROWBETA16(Z4)
+	ROWBETA16(Z5)
+	ROWBETA16(Z6)
+	ROWBETA16(Z7)
+	ROWBETA16(Z8)
+	ROWBETA16(Z9)
+	ROWBETA16(Z10)
+	ROWBETA16(Z11)
+	VZEROUPPER
+	RET
+
+z12beta0:
+	ROWSTORE16(Z0)
+	ROWSTORE16(Z1)
+	ROWSTORE16(Z2)
+	ROWSTORE16(Z3)
+	ROWSTORE16(Z4)
+	ROWSTORE16(Z5)
+	ROWSTORE16(Z6)
+	ROWSTORE16(Z7)
+	ROWSTORE16(Z8)
+	ROWSTORE16(Z9)
+	ROWSTORE16(Z10)
+	ROWSTORE16(Z11)
+	VZEROUPPER
+	RET
+
+
 // func copyMask32(dst, src *float32, ld int, k int, mask int)
 //
 // dst[p*32+j] = src[p*ld+j] where bit j of mask is set, 0 elsewhere, for

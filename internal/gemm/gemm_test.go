@@ -325,6 +325,9 @@ func TestWideMatchesAVX2(t *testing.T) {
 	shapes := []struct{ m, n, k int }{
 		{1, 1, 1}, {6, 32, 8}, {7, 33, 9}, {13, 31, 47}, {31, 65, 300}, {128, 256, 784},
 		{256, 784, 128}, {128, 784, 256}, {16, 220, 64}, {64, 220, 16}, {16, 10, 220}, {300, 7, 1030},
+		// 16 wide or narrower: the AVX-512 path's 12-row tiles and the
+		// AVX2 kernels for a block's last rows.
+		{12, 16, 5}, {13, 16, 300}, {24, 9, 64}, {100, 16, 33}, {220, 16, 64}, {37, 3, 7}, {1200, 16, 20},
 	}
 	for _, tA := range transposes {
 		for _, tB := range transposes {

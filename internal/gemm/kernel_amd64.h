@@ -20,6 +20,13 @@
 	ADDQ R8, R11; \
 	MOVQ DI, R9
 
+// PREFETCHROW prefetches a 16-float row of C at R9 (64 bytes: two
+// prefetches cover it at any alignment) and steps R9 to the next row.
+#define PREFETCHROW \
+	PREFETCHT0 (R9); \
+	PREFETCHT0 63(R9); \
+	ADDQ       DX, R9
+
 // DOTARGS loads the dot kernels' arguments: dst in DI, a in SI, lda in
 // bytes in R8, x in DX, rows in R9, n16 in R10.
 #define DOTARGS \
