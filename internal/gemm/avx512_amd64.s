@@ -10,6 +10,42 @@
 // stride R8 and the step stride R12, in bytes; B is a packed 32-wide panel
 // in BX. Accumulators are Z0–Z11, B vectors Z28–Z29, broadcasts Z30–Z31.
 
+// ZERO8Z and ZERO12Z clear the accumulators Z0–Z7 and Z0–Z11;
+// SCALE8Z and SCALE12Z multiply them by alpha, broadcast in Z30.
+#define ZERO8Z \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7
+
+#define ZERO12Z \
+	ZERO8Z; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11
+
+#define SCALE8Z \
+	VMULPS Z30, Z0, Z0; \
+	VMULPS Z30, Z1, Z1; \
+	VMULPS Z30, Z2, Z2; \
+	VMULPS Z30, Z3, Z3; \
+	VMULPS Z30, Z4, Z4; \
+	VMULPS Z30, Z5, Z5; \
+	VMULPS Z30, Z6, Z6; \
+	VMULPS Z30, Z7, Z7
+
+#define SCALE12Z \
+	SCALE8Z; \
+	VMULPS Z30, Z8, Z8; \
+	VMULPS Z30, Z9, Z9; \
+	VMULPS Z30, Z10, Z10; \
+	VMULPS Z30, Z11, Z11
+
 // One k step of the 6×32 kernel: two 16-wide B loads, 6 A broadcasts,
 // 12 FMAs into Z0–Z11 (row r lives in Z(2r), Z(2r+1)).
 #define STEP6Z(bo) \
@@ -89,18 +125,7 @@ TEXT ·kern6x32(SB), NOSPLIT, $0-64
 	PREFETCHROW32
 	PREFETCHROW32
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ZERO12Z
 
 	MOVQ CX, R10
 	SHRQ $2, R10
@@ -127,18 +152,7 @@ z6loop1:
 
 z6done:
 	VBROADCASTSS alpha+56(FP), Z30
-	VMULPS       Z30, Z0, Z0
-	VMULPS       Z30, Z1, Z1
-	VMULPS       Z30, Z2, Z2
-	VMULPS       Z30, Z3, Z3
-	VMULPS       Z30, Z4, Z4
-	VMULPS       Z30, Z5, Z5
-	VMULPS       Z30, Z6, Z6
-	VMULPS       Z30, Z7, Z7
-	VMULPS       Z30, Z8, Z8
-	VMULPS       Z30, Z9, Z9
-	VMULPS       Z30, Z10, Z10
-	VMULPS       Z30, Z11, Z11
+	SCALE12Z
 
 	MOVL beta+60(FP), R10
 	ANDL $0x7fffffff, R10
@@ -175,14 +189,7 @@ TEXT ·kern4x32(SB), NOSPLIT, $0-64
 	PREFETCHROW32
 	PREFETCHROW32
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
+	ZERO8Z
 
 	MOVQ CX, R10
 	SHRQ $2, R10
@@ -209,14 +216,7 @@ z4loop1:
 
 z4done:
 	VBROADCASTSS alpha+56(FP), Z30
-	VMULPS       Z30, Z0, Z0
-	VMULPS       Z30, Z1, Z1
-	VMULPS       Z30, Z2, Z2
-	VMULPS       Z30, Z3, Z3
-	VMULPS       Z30, Z4, Z4
-	VMULPS       Z30, Z5, Z5
-	VMULPS       Z30, Z6, Z6
-	VMULPS       Z30, Z7, Z7
+	SCALE8Z
 
 	MOVL beta+60(FP), R10
 	ANDL $0x7fffffff, R10
@@ -309,18 +309,7 @@ TEXT ·kern12x16(SB), NOSPLIT, $0-64
 	PREFETCHROW
 	PREFETCHROW
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
+	ZERO12Z
 
 	MOVQ CX, R10
 	SHRQ $2, R10
@@ -347,18 +336,7 @@ z12loop1:
 
 z12done:
 	VBROADCASTSS alpha+56(FP), Z30
-	VMULPS       Z30, Z0, Z0
-	VMULPS       Z30, Z1, Z1
-	VMULPS       Z30, Z2, Z2
-	VMULPS       Z30, Z3, Z3
-	VMULPS       Z30, Z4, Z4
-	VMULPS       Z30, Z5, Z5
-	VMULPS       Z30, Z6, Z6
-	VMULPS       Z30, Z7, Z7
-	VMULPS       Z30, Z8, Z8
-	VMULPS       Z30, Z9, Z9
-	VMULPS       Z30, Z10, Z10
-	VMULPS       Z30, Z11, Z11
+	SCALE12Z
 
 	MOVL beta+60(FP), R10
 	ANDL $0x7fffffff, R10

@@ -80,9 +80,10 @@ func (ks *kernels) forWidth(n int) *kernels {
 // the in-place bound, A has 16 or 32 rows (full panels of the swapped
 // product: with 14, every tile would go through the edge path, 20%
 // slower than not swapping), and the transposes it trades are clearly
-// fewer (not for 16×64·64ᵀ, whose 32-wide panels are all full). Each element of C is the same chain of FMAs
-// over the same depth blocks either way (a product of two floats does not
-// depend on their order), so the result is the same to the bit.
+// fewer (not for 16×64·64ᵀ, whose 32-wide panels are all full). Each
+// element of C is the same chain of FMAs over the same depth blocks
+// either way (a product of two floats does not depend on their order),
+// so the result is the same to the bit.
 func (ks *kernels) swapNT(m, n, k int) bool {
 	switch {
 	case ks.transpose == nil || m > 32 || n*k > ks.inPlaceMax || m%ks.forWidth(m).nr != 0:
@@ -145,7 +146,7 @@ func (ws *workspace) reserve(na, nb, nt, ns int) {
 // find the workspace they left, in a line no other core has touched, and
 // concurrent callers on different cores share nothing. (A single
 // mutex-guarded free list made a 16×32×16 product take 712 ns a call on
-// each of two cores against 218 on one; the shards bring it to 111 ns a
+// each of two cores against 218 on one; the shards bring it to 108 ns a
 // call for the pair. sync.Pool is per-P as well, but under the race
 // detector it drops items at random, so calls would allocate.) A call
 // whose slot is taken uses a mutex-guarded free list, and a workspace is
