@@ -9,7 +9,12 @@ consort needs to reach Optuna's final best. With two seeds or more it also
 pairs every consort run with every Optuna run (both ways round), and each
 Optuna run with the other Optuna runs (an A/A baseline for the ratio).
 
-usage: search_vs_optuna.py [--seeds 3] [--first-seed 1] [--budget 90] [--workers 2] [--points FILE]
+With --recheck N it also trains each side's final recommendation (the
+configuration of its best result) with N fresh training seeds: the mean of
+those is what the recommended configuration is worth, where its own best
+result was one lucky draw of it.
+
+usage: search_vs_optuna.py [--seeds 3] [--first-seed 1] [--budget 90] [--workers 2] [--points FILE] [--recheck N]
 """
 import argparse, json, os, statistics, subprocess, sys, tempfile, threading, time
 
@@ -54,13 +59,42 @@ ensemble: {{enabled: false}}
                    check=True, stdout=subprocess.DEVNULL)
     sw = json.load(open(os.path.join(out, name, 'sweep.json')))
     start = parse_time(sw['Status']['started'])
-    points = []
-    for r in sw['Records']:
+    points, best = [], None
+    for r in sorted(sw['Records'], key=lambda r: parse_time(r['finished_at']) if r.get('finished_at') else 0):
         # Only fully trained trials count: a screen at fewer epochs is a
         # different (cheaper) objective.
         if r['kind'] == 'member' and r['state'] == 'done' and r.get('epochs', MAX_EPOCHS) == MAX_EPOCHS:
-            points.append((parse_time(r['finished_at']) - start, r['metrics']['cv_accuracy']))
-    return sorted(points)
+            acc = r['metrics']['cv_accuracy']
+            points.append((parse_time(r['finished_at']) - start, acc))
+            if best is None or acc > best[0]:
+                best = (acc, config(r['params']))
+    return sorted(points), best[1]
+
+
+def config(p):
+    """(hidden widths, lr, L2, batch) of a trial's parameters, either side's."""
+    return tuple(p[f'width_{i + 1}'] for i in range(p['layers'])), p['lr'], p['l2'], p['batch']
+
+
+def train_args(cfg, seed):
+    hidden, lr, l2, batch = cfg
+    return [BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
+            '--hidden', ','.join(map(str, hidden)), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
+            '--epochs', str(MAX_EPOCHS), '--seed', str(seed), '--parallel', '1', '--json']
+
+
+def train_cv(cfg, seed):
+    """The objective: `consort train --json` on one core; its CV accuracy."""
+    out = subprocess.run(train_args(cfg, seed), check=True, capture_output=True, text=True,
+                         env=dict(os.environ, GOMAXPROCS='1')).stdout
+    return json.loads(out)['cv_accuracy']
+
+
+def recheck(cfg, n, workers):
+    """Mean CV accuracy of cfg over n training seeds no search used."""
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(workers) as ex:
+        return statistics.mean(ex.map(lambda s: train_cv(cfg, s), range(900_001, 900_001 + n)))
 
 
 def parse_time(s):
@@ -86,18 +120,14 @@ def optuna_run(seed, budget, workers):
         lr = trial.suggest_float('lr', 1e-4, 3e-2, log=True)
         batch = trial.suggest_categorical('batch', [16, 32, 64, 128])
         l2 = trial.suggest_float('l2', 1e-6, 1e-2, log=True)
-        out = subprocess.run([BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
-                              '--hidden', ','.join(map(str, widths)), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
-                              '--epochs', str(MAX_EPOCHS), '--seed', str(trial.number + 1), '--parallel', '1', '--json'],
-                             check=True, capture_output=True, text=True, env=dict(os.environ, GOMAXPROCS='1')).stdout
-        acc = json.loads(out)['cv_accuracy']
+        acc = train_cv((tuple(widths), lr, l2, batch), trial.number + 1)
         with lock:
             points.append((time.time() - start, acc))
         return acc
 
     study = optuna.create_study(direction='maximize', sampler=optuna.samplers.TPESampler(seed=seed))
     study.optimize(objective, timeout=budget, n_jobs=workers)
-    return sorted(points)
+    return sorted(points), config(study.best_trial.params)
 
 
 def best_curve(points):
@@ -131,6 +161,7 @@ def main():
     ap.add_argument('--budget', type=int, default=90)
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--points', help='append every (seconds, CV accuracy) result as JSON lines to this file')
+    ap.add_argument('--recheck', type=int, default=0, help="train each side's recommendation with this many fresh seeds")
     a = ap.parse_args()
     try:
         import optuna  # noqa: F401 -- fail before the first consort run, not after it
@@ -141,11 +172,14 @@ def main():
     rows, curves = [], []
     with tempfile.TemporaryDirectory() as out:
         for seed in range(a.first_seed, a.first_seed + a.seeds):
-            c = consort_run(seed, a.budget, a.workers, out)
-            o = optuna_run(seed, a.budget, a.workers)
+            c, crec = consort_run(seed, a.budget, a.workers, out)
+            o, orec = optuna_run(seed, a.budget, a.workers)
             cb, ob = max(x[1] for x in c), max(x[1] for x in o)
             row = {'seed': seed, 'consort_trials': len(c), 'optuna_trials': len(o), 'consort_best': cb, 'optuna_best': ob,
                    'optuna_time_to_best': time_to(o, ob), 'consort_time_to_optuna_best': time_to(c, ob)}
+            if a.recheck:
+                row.update(consort_pick=crec, optuna_pick=orec, consort_pick_mean=recheck(crec, a.recheck, a.workers),
+                           optuna_pick_mean=recheck(orec, a.recheck, a.workers))
             rows.append(row)
             curves.append((c, o))
             print(json.dumps(row), flush=True)
@@ -210,6 +244,12 @@ def summarize(rows, budget, workers):
     print(f"{'time to Optuna best (median s)':30}{(f'{ct:.1f}' if ct < inf else 'not reached'):>20}{med('optuna_time_to_best'):>18.1f}")
     print(f"consort reached Optuna's final best in {reached} of {len(rows)} seeds; budget {budget}s, {workers} workers each")
     print(f"ratio consort/Optuna time to Optuna's final best, median over seeds (not reached = inf): {ratio:.2f}")
+    if 'consort_pick_mean' in rows[0]:
+        wins = sum(r['consort_pick_mean'] > r['optuna_pick_mean'] for r in rows)
+        ties = sum(r['consort_pick_mean'] == r['optuna_pick_mean'] for r in rows)
+        diff = statistics.median(r['consort_pick_mean'] - r['optuna_pick_mean'] for r in rows)
+        print(f"{'recommendation, fresh-seed mean':30}{med('consort_pick_mean'):>20.4f}{med('optuna_pick_mean'):>18.4f}")
+        print(f"consort's recommendation better in {wins} of {len(rows)} seeds ({ties} tied), median difference {diff:+.4f}")
 
 if __name__ == '__main__':
     main()
