@@ -32,7 +32,7 @@ timing, no process start — less than consort or Optuna pay for a trial).
    configuration or from a wider spread over training seeds.
 
 usage: search_oracle.py --points FILE [--sweep-seed 1] [--from-sweep 24] [--screen-seeds 16]
-                        [--keep 6] [--seeds 100] [--oracle-seeds 300] [--sims 500]   (about 17 minutes on 2 cores)
+                        [--keep 6] [--seeds 100] [--oracle-seeds 300] [--sims 500]   (about 20 minutes on 2 cores)
 """
 import argparse, concurrent.futures, json, os, random, statistics, subprocess, sys, tempfile
 
