@@ -20,11 +20,13 @@ epochs at 0.6 and 0.4 of a batch-16 epoch, as measured).
 
 usage: search_noise.py [--seeds 100] [--sims 3000]   (about 8 minutes on 2 cores)
 """
-import argparse, concurrent.futures, json, os, random, statistics, subprocess
+import argparse, concurrent.futures, math, os, random, statistics, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BIN = os.path.join(ROOT, 'bin', 'consort')
+sys.path.insert(0, HERE)
+import search_vs_optuna as bench  # noqa: E402  (the same objective, run the same way)
+
+ROOT, BIN = bench.ROOT, bench.BIN
 
 # (width, learning rate, L2, batch): full evaluations that scored >= 0.9805
 # in a 90 s consort sweep of the bench (seed 1).
@@ -34,7 +36,7 @@ EPOCHS = (5, 10, 15, 20, 30, 45)
 COST = {16: 1.0, 32: 0.6, 64: 0.4}  # epoch cost relative to batch 16
 REFIT = 11                          # a full member's refit, in epochs
 TARGETS = (0.9812, 0.9819)
-TIE = 1e-4
+TIE = bench.TIE
 
 SCHEDULES = [  # name, rungs, kept share at each promotion
     ('45 only (no ASHA)', [45], []),
@@ -51,11 +53,7 @@ SCHEDULES = [  # name, rungs, kept share at each promotion
 
 def train(job):
     seed, epochs, (width, lr, l2, batch) = job
-    out = subprocess.run([BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
-                          '--hidden', str(width), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
-                          '--epochs', str(epochs), '--seed', str(seed), '--parallel', '1', '--json'],
-                         check=True, capture_output=True, text=True, env=dict(os.environ, GOMAXPROCS='1')).stdout
-    return job, json.loads(out)['cv_accuracy']
+    return job, bench.train_json(((width,), lr, l2, batch), seed, epochs)['cv_accuracy']
 
 
 def simulate(traj, rungs, keep, sims, rng):
@@ -90,6 +88,10 @@ def main():
     ap.add_argument('--sims', type=int, default=3000)
     ap.add_argument('--workers', type=int, default=2)
     a = ap.parse_args()
+    need = max(round(1 / math.prod(keep)) for _, _, keep in SCHEDULES)
+    if a.seeds * len(CONFIGS) < need:
+        sys.exit(f'search_noise.py: --seeds {a.seeds} gives {a.seeds * len(CONFIGS)} trajectories; '
+                 f'the schedules replay rounds of up to {need}, so use --seeds {-(-need // len(CONFIGS))} or more')
     subprocess.run(['go', 'build', '-o', BIN, './cmd/consort'], cwd=ROOT, check=True)
     jobs = [(s, e, c) for c in CONFIGS for s in range(1, a.seeds + 1) for e in EPOCHS]
     acc = {}
@@ -113,7 +115,7 @@ def main():
     rates = [simulate(traj, rungs, keep, a.sims, rng) for _, rungs, keep in SCHEDULES]
     base = rates[1]  # the bench's schedule
     for (name, _, _), rate in zip(SCHEDULES, rates):
-        rel = ' '.join(f"{r / b:.2f}x" for r, b in zip(rate, base))
+        rel = ' '.join(f"{r / b:.2f}x" if b else '-' for r, b in zip(rate, base))
         print(f"{name:34}" + ''.join(f"{r:20.3f}" for r in rate) + f"{rel:>16}")
 
 if __name__ == '__main__':

@@ -47,17 +47,14 @@ GRID = [((w,), lr, l2, 16) for w in (128, 192, 256) for lr in (0.001, 0.002, 0.0
 def train(job):
     """One `consort train --json` run of the bench's objective; returns the CV
     accuracy and the seconds its folds spent training (the oracle's cost)."""
-    cfg, seed = job
-    out = subprocess.run(bench.train_args(cfg, seed), check=True, capture_output=True, text=True,
-                         env=dict(os.environ, GOMAXPROCS='1')).stdout
-    j = json.loads(out)
+    j = bench.train_json(*job)
     return job, j['cv_accuracy'], sum(f['seconds'] for f in j['fold_details'])
 
 
-def sweep_candidates(seed, n, workers):
+def sweep_candidates(seed, n, budget, workers):
     """The n best distinct configurations among a consort sweep's 45-epoch results."""
     with tempfile.TemporaryDirectory() as out:
-        bench.consort_run(seed, 90, workers, out)  # leaves the sweep's records in out
+        bench.consort_run(seed, budget, workers, out)  # leaves the sweep's records in out
         sw = json.load(open(os.path.join(out, f'search-{seed}', 'sweep.json')))
     recs = [r for r in sw['Records'] if r['kind'] == 'member' and r['state'] == 'done' and r.get('epochs') == bench.MAX_EPOCHS]
     recs.sort(key=lambda r: -r['metrics']['cv_accuracy'])
@@ -137,7 +134,7 @@ def main():
         sys.exit(f'search_oracle.py: {a.points} holds no Optuna runs')
     subprocess.run(['go', 'build', '-o', bench.BIN, './cmd/consort'], cwd=bench.ROOT, check=True)
 
-    cands = sweep_candidates(a.sweep_seed, a.from_sweep, a.workers)
+    cands = sweep_candidates(a.sweep_seed, a.from_sweep, int(a.budget), a.workers)
     cands += [c for c in GRID if c not in cands]
     screen = run_all(cands, range(10_001, 10_001 + a.screen_seeds), a.workers)
     kept = sorted(cands, key=lambda c: -statistics.mean(x for x, _ in screen[c]))[:a.keep]

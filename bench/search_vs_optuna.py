@@ -16,7 +16,7 @@ result was one lucky draw of it.
 
 usage: search_vs_optuna.py [--seeds 3] [--first-seed 1] [--budget 90] [--workers 2] [--points FILE] [--recheck N]
 """
-import argparse, json, os, statistics, subprocess, sys, tempfile, threading, time
+import argparse, concurrent.futures, json, os, statistics, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -76,23 +76,23 @@ def config(p):
     return tuple(p[f'width_{i + 1}'] for i in range(p['layers'])), p['lr'], p['l2'], p['batch']
 
 
-def train_args(cfg, seed):
+def train_json(cfg, seed, epochs=MAX_EPOCHS):
+    """The objective: `consort train --json` on one core for cfg (hidden
+    widths, lr, L2, batch) and a training seed; its parsed output."""
     hidden, lr, l2, batch = cfg
-    return [BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
-            '--hidden', ','.join(map(str, hidden)), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
-            '--epochs', str(MAX_EPOCHS), '--seed', str(seed), '--parallel', '1', '--json']
+    out = subprocess.run([BIN, 'train', '--data', 'digits', '--folds', '5', '--test-fraction', '0.2', '--split-seed', '1',
+                          '--hidden', ','.join(map(str, hidden)), '--lr', repr(lr), '--batch', str(batch), '--l2', repr(l2),
+                          '--epochs', str(epochs), '--seed', str(seed), '--parallel', '1', '--json'],
+                         check=True, capture_output=True, text=True, env=dict(os.environ, GOMAXPROCS='1')).stdout
+    return json.loads(out)
 
 
 def train_cv(cfg, seed):
-    """The objective: `consort train --json` on one core; its CV accuracy."""
-    out = subprocess.run(train_args(cfg, seed), check=True, capture_output=True, text=True,
-                         env=dict(os.environ, GOMAXPROCS='1')).stdout
-    return json.loads(out)['cv_accuracy']
+    return train_json(cfg, seed)['cv_accuracy']
 
 
 def recheck(cfg, n, workers):
     """Mean CV accuracy of cfg over n training seeds no search used."""
-    import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(workers) as ex:
         return statistics.mean(ex.map(lambda s: train_cv(cfg, s), range(900_001, 900_001 + n)))
 
