@@ -22,6 +22,20 @@ type mvKernel struct {
 	catA []float64   // per dim: a = priorWeight/(n+1) (categorical)
 	logW []float64   // per component, normalized
 	cumW []float64
+
+	// Categorical dims: the log mass a component gives the point when it
+	// observed the point's choice, when it observed another, and the
+	// prior's.
+	catHit, catMiss, catPrior []float64
+	// Int dims: components with the same centre have the same bandwidth
+	// (Scott's rule) and truncation, so a point's log mass is computed
+	// once per distinct centre: uniq[d] indexes the distinct centres of
+	// dim d, of[d][k] is component k's, and mass[d] caches, per integer,
+	// the log masses of the distinct centres; cur[d] is the point's.
+	uniq [][]int
+	of   [][]int32
+	mass []map[int][]float64
+	cur  [][]float64
 }
 
 // sigma0 is Optuna's (and BOHB's) bandwidth factor for Scott's rule.
@@ -40,6 +54,13 @@ func (e *mvKernel) fit(dims []*Param, rows [][]any, ws []float64, priorWeight fl
 	e.logZ = make([][]float64, nd)
 	e.logC = make([][]float64, nd)
 	e.catA = make([]float64, nd)
+	e.catHit = make([]float64, nd)
+	e.catMiss = make([]float64, nd)
+	e.catPrior = make([]float64, nd)
+	e.uniq = make([][]int, nd)
+	e.of = make([][]int32, nd)
+	e.mass = make([]map[int][]float64, nd)
+	e.cur = make([][]float64, nd)
 	bw := sigma0 * math.Pow(float64(max(n, 1)), -1/(float64(nd)+4))
 	for d, prm := range dims {
 		e.x[d] = make([]float64, m)
@@ -48,7 +69,12 @@ func (e *mvKernel) fit(dims []*Param, rows [][]any, ws []float64, priorWeight fl
 				e.x[d][k] = float64(prm.catIndex(r[d]))
 			}
 			e.x[d][n] = -1
-			e.catA[d] = priorWeight / float64(m)
+			a, nc := priorWeight/float64(m), float64(len(prm.Values))
+			e.catA[d] = a
+			// The terms logPDF adds, as it would compute them per component.
+			e.catHit[d] = math.Log((a + 1) / (1 + a*nc))
+			e.catMiss[d] = math.Log(a / (1 + a*nc))
+			e.catPrior[d] = math.Log(nc)
 			continue
 		}
 		lo, hi := prm.internalBounds()
@@ -69,6 +95,21 @@ func (e *mvKernel) fit(dims []*Param, rows [][]any, ws []float64, priorWeight fl
 			e.x[d][k], e.sig[d][k] = mu, s
 			e.logZ[d][k] = math.Log(normCDF((hi-mu)/s) - normCDF((lo-mu)/s))
 			e.logC[d][k] = -math.Log(s) - logSqrt2Pi - e.logZ[d][k]
+		}
+		if prm.Kind == Int {
+			e.of[d] = make([]int32, m)
+			seen := make(map[[2]float64]int32, m)
+			for k := range m {
+				key := [2]float64{e.x[d][k], e.sig[d][k]}
+				u, ok := seen[key]
+				if !ok {
+					u = int32(len(e.uniq[d]))
+					seen[key] = u
+					e.uniq[d] = append(e.uniq[d], k)
+				}
+				e.of[d][k] = u
+			}
+			e.mass[d] = make(map[int][]float64)
 		}
 	}
 	total := priorWeight
@@ -122,27 +163,27 @@ func (e *mvKernel) sample(dst []float64, rng *rand.Rand) {
 // logPDF returns the log density (mass for Int and Categorical dims) of a
 // point in the representation of sample.
 func (e *mvKernel) logPDF(pt []float64) float64 {
+	for d, prm := range e.dims {
+		if prm.Kind == Int {
+			e.cur[d] = e.intMass(d, int(pt[d]))
+		}
+	}
 	mx, sum := math.Inf(-1), 0.0
 	for k := range e.logW {
 		v := e.logW[k]
 		for d, prm := range e.dims {
 			switch prm.Kind {
 			case Categorical:
-				nc := float64(len(prm.Values))
-				obs := e.x[d][k]
-				if obs < 0 {
-					v -= math.Log(nc)
-				} else {
-					p := e.catA[d]
-					if obs == pt[d] {
-						p++
-					}
-					v += math.Log(p / (1 + e.catA[d]*nc))
+				switch obs := e.x[d][k]; {
+				case obs < 0:
+					v -= e.catPrior[d]
+				case obs == pt[d]:
+					v += e.catHit[d]
+				default:
+					v += e.catMiss[d]
 				}
 			case Int:
-				a, b := prm.internalBin(int(pt[d]), e.lo[d], e.hi[d])
-				mu, s := e.x[d][k], e.sig[d][k]
-				v += math.Log(normCDF((b-mu)/s)-normCDF((a-mu)/s)) - e.logZ[d][k]
+				v += e.cur[d][e.of[d][k]]
 			default:
 				z := (pt[d] - e.x[d][k]) / e.sig[d][k]
 				v += e.logC[d][k] - 0.5*z*z
@@ -159,6 +200,22 @@ func (e *mvKernel) logPDF(pt []float64) float64 {
 		}
 	}
 	return mx + math.Log(sum)
+}
+
+// intMass returns the log mass of integer j's bin under each distinct
+// centre's truncated normal of Int dim d, computed once per j.
+func (e *mvKernel) intMass(d, j int) []float64 {
+	if ms, ok := e.mass[d][j]; ok {
+		return ms
+	}
+	a, b := e.dims[d].internalBin(j, e.lo[d], e.hi[d])
+	ms := make([]float64, len(e.uniq[d]))
+	for u, k := range e.uniq[d] {
+		mu, s := e.x[d][k], e.sig[d][k]
+		ms[u] = math.Log(normCDF((b-mu)/s)-normCDF((a-mu)/s)) - e.logZ[d][k]
+	}
+	e.mass[d][j] = ms
+	return ms
 }
 
 // sampleJoint proposes values for the unconditional parameters dims jointly
