@@ -365,17 +365,62 @@ func TestParzenLogPDFAllocs(t *testing.T) {
 	}
 }
 
+// digitsSpace is bench/search_vs_optuna.py's space (and
+// bench/proposal_speed.py's, which times Optuna's TPESampler on it).
+const digitsSpace = `
+space:
+  layers: {type: int, low: 1, high: 2}
+  width: {type: int, low: 16, high: 256, log: true, per: layers}
+  lr: {type: float, low: 1.0e-4, high: 3.0e-2, log: true}
+  batch: [16, 32, 64, 128]
+  l2: {type: float, low: 1.0e-6, high: 1.0e-2, log: true}
+`
+
+// BenchmarkTPEDigits measures one proposal on the digits search's space
+// with n complete trials of random configurations and random values:
+// bench/proposal_speed.py runs it beside Optuna's TPESampler.
+func BenchmarkTPEDigits(b *testing.B) {
+	s, err := parseYAML(b, digitsSpace)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{100, 1000, 10000} {
+		h := randomHistory(s, n)
+		for _, mv := range []bool{false, true} {
+			name := map[bool]string{false: "independent", true: "multivariate"}[mv]
+			b.Run(fmt.Sprintf("%s/history=%d", name, n), func(b *testing.B) {
+				tpe := &TPE{Multivariate: mv}
+				i := 0
+				for b.Loop() {
+					if _, err := tpe.Sample(s, h, NewRand(2, i)); err != nil {
+						b.Fatal(err)
+					}
+					i++
+				}
+			})
+		}
+	}
+}
+
+// randomHistory returns n complete trials of random configurations of s
+// with random values.
+func randomHistory(s *Space, n int) []Trial {
+	var h []Trial
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range n {
+		p, _ := Random{}.Sample(s, h, NewRand(1, i))
+		h = append(h, Trial{ID: strconv.Itoa(i), Params: p, State: Complete, Values: []float64{rng.Float64()}})
+	}
+	return h
+}
+
 // BenchmarkTPE measures one proposal on the sweep space with a history of
 // complete trials.
 func BenchmarkTPE(b *testing.B) {
 	s := sweepSpace(b)
-	for _, n := range []int{100, 1000} {
-		var h []Trial
-		rng := rand.New(rand.NewPCG(1, 1))
-		for i := range n {
-			p, _ := Random{}.Sample(s, h, NewRand(1, i))
-			h = append(h, Trial{ID: strconv.Itoa(i), Params: p, State: Complete, Values: []float64{rng.Float64()}})
-		}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, n := range []int{100, 1000, 10000} {
+		h := randomHistory(s, n)
 		for _, sc := range []struct {
 			name string
 			s    *TPE
