@@ -28,6 +28,25 @@
 
 #define FTZOFF LDMXCSR saved-8(SP)
 
+// TINYCONSTS puts |x|'s mask (0x7fffffff) in every lane of Y7 and 2⁻⁸⁰
+// (bits 0x17800000) in every lane of Y6, for DROPTINY. BX is scratch.
+#define TINYCONSTS \
+	MOVL         $0x7fffffff, BX; \
+	VMOVD        BX, X7; \
+	VPBROADCASTD X7, Y7; \
+	MOVL         $0x17800000, BX; \
+	VMOVD        BX, X6; \
+	VPBROADCASTD X6, Y6
+
+// DROPTINY(X, T) clears the magnitude of every lane of X whose magnitude
+// is below 2⁻⁸⁰ (a NaN's is not), leaving a zero of its sign, as the Go
+// loops' dropTiny; T is scratch.
+#define DROPTINY(X, T) \
+	VANDPS  Y7, X, T; \
+	VCMPPS  $1, Y6, T, T; \
+	VANDPS  Y7, T, T; \
+	VANDNPS X, T, X
+
 // Adam on one 8-float vector at byte offset AX; constants in Y8–Y15 (see
 // adamAVX2). MASK is either a multiply of gi by the mask or nothing.
 #define ADAM8(MASK) \
@@ -53,6 +72,7 @@
 	VMULPS  Y2, Y14, Y2; \
 	VDIVPS  Y4, Y2, Y2; \
 	VSUBPS  Y2, Y0, Y0; \
+	DROPTINY(Y0, Y4); \
 	VMOVUPS Y0, (DI)(AX*1); \
 	ADDQ    $32, AX
 
@@ -81,6 +101,7 @@ TEXT ·adamAVX2(SB), NOSPLIT, $8-80
 	SHLQ         $2, CX
 	XORQ         AX, AX
 	FTZON
+	TINYCONSTS
 	TESTQ        R10, R10
 	JZ           adamplain
 
@@ -113,6 +134,7 @@ adamplain:
 	VMOVUPS Y2, (R8)(AX*1); \
 	VMULPS  Y2, Y14, Y2; \
 	VSUBPS  Y2, Y0, Y0; \
+	DROPTINY(Y0, Y4); \
 	VMOVUPS Y0, (DI)(AX*1); \
 	ADDQ    $32, AX
 
@@ -132,6 +154,7 @@ TEXT ·sgdAVX2(SB), NOSPLIT, $8-52
 	SHLQ         $2, CX
 	XORQ         AX, AX
 	FTZON
+	TINYCONSTS
 	TESTQ        R10, R10
 	JZ           sgdplain
 

@@ -91,6 +91,18 @@
 // at batch 32 from 0.80 s to 0.58 s, with the same accuracy to every
 // digit. The other kernels compute subnormals exactly.
 //
+// Both also set a new weight below 2⁻⁸⁰ in magnitude to a zero of its
+// sign (DROPTINY in the assembly, dropTiny in the Go loops). Weights
+// that small, which add under 10⁻²⁰ of an input to a unit, are what the
+// weights of a dead unit decay to under L2 over long training; while they
+// are normal floats the optimizers keep them, and the unit's sums in the
+// forward and backward matrix products come out subnormal, each one a
+// microcode assist in the gemm kernels. On digits with one hidden layer of
+// 256 at batch 16 (L2 5e-4), an epoch took 1.9 ms at 45 epochs and 6.5 ms
+// at 405; dropping them keeps it at 1.9 ms, and 405-epoch `consort train`
+// runs (5 folds and the refit, one core) went from 16.9 to 4.9 s, with one
+// layer of 200 (L2 1e-4) from 7.3 to 4.1 s, with the same CV accuracy.
+//
 // # Contracts
 //
 // Slice lengths that do not match are programmer errors, and the

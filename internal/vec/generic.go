@@ -26,7 +26,7 @@ func adamGeneric(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32
 		mi := add(mul(b1, daz(m[i])), mul(c1, gi))
 		vi := add(mul(b2, daz(v[i])), mul(mul(c2, gi), gi))
 		m[i], v[i] = mi, vi
-		w[i] = sub(wi, div(mul(step, mi), add(mul(sqrt32(vi), rbc2), eps)))
+		w[i] = dropTiny(sub(wi, div(mul(step, mi), add(mul(sqrt32(vi), rbc2), eps))))
 	}
 }
 
@@ -49,8 +49,26 @@ func sgdGeneric(w, g, vel, mask []float32, l2, lr, mu float32) {
 		}
 		vi := add(mul(mu, daz(vel[i])), gi)
 		vel[i] = vi
-		w[i] = sub(wi, mul(lr, vi))
+		w[i] = dropTiny(sub(wi, mul(lr, vi)))
 	}
+}
+
+// tinyWeight is the magnitude below which the optimizers set a weight to
+// zero (see dropTiny).
+const tinyWeight = 0x1p-80
+
+// dropTiny returns a zero of x's sign for |x| < 2⁻⁸⁰, and x otherwise
+// (NaN included). A
+// weight that small adds less than 10⁻²⁰ of an input to its unit, nothing
+// a float32 sum of the other terms can hold; but where the other weights
+// of a unit are as small (a dead unit, decaying under L2), its sums in the
+// forward and backward products are themselves subnormal, and on Intel
+// cores every multiply-add that produces one takes a microcode assist.
+func dropTiny(x float32) float32 {
+	if x > -tinyWeight && x < tinyWeight {
+		return float32(math.Copysign(0, float64(x)))
+	}
+	return x
 }
 
 // The optimizer loops compute as x86 does with MXCSR's DAZ and FTZ bits

@@ -23,8 +23,9 @@ func Path() string {
 //	v[i] = b2*v[i] + ((1-b2)*gi)*gi
 //	w[i] = w[i] - (step*m[i]) / (sqrt(v[i])*rbc2 + eps)
 //
-// Subnormal operands read as zero and tiny results are flushed to zero
-// (see the package documentation). step is the learning rate over the
+// Subnormal operands read as zero and tiny results are flushed to zero,
+// and a new w[i] below 2⁻⁸⁰ in magnitude becomes a zero of its sign (see
+// the package documentation). step is the learning rate over the
 // first-moment bias correction and rbc2 the reciprocal square root of the
 // second's. g, m, v and mask (when not
 // nil) must have len(w) elements; w, m and v must not overlap each other,
@@ -65,7 +66,7 @@ func Adam(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
 //	vel[i] = mu*vel[i] + gi
 //	w[i]   = w[i] - lr*vel[i]
 //
-// with subnormals flushed as in Adam.
+// with subnormals flushed and tiny weights dropped as in Adam.
 // g, vel and mask (when not nil) must have len(w) elements; w and vel must
 // not overlap, and g and mask must not overlap them except by being the
 // same slice.

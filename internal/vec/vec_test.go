@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +69,15 @@ func d(x float32) float64 {
 	return float64(x)
 }
 
+// drop is the optimizers' last step on a weight: below 2⁻⁸⁰ in magnitude
+// it becomes a zero of its sign.
+func drop(x float64) float64 {
+	if math.Abs(x) < 0x1p-80 {
+		return math.Copysign(0, x)
+	}
+	return x
+}
+
 // refAdam is Adam's documented formula computed one float64 operation at
 // a time, each rounded to float32 with subnormals flushed (z, d).
 func refAdam(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
@@ -82,7 +92,7 @@ func refAdam(w, g, m, v, mask []float32, l2, step, rbc2, b1, b2, eps float32) {
 		vi := z(z(d(b2)*d(v[i])) + z(z(c2*gi)*gi))
 		den := z(z(z(math.Sqrt(vi))*d(rbc2)) + d(eps))
 		m[i], v[i] = float32(mi), float32(vi)
-		w[i] = float32(z(wi - z(z(d(step)*mi)/den)))
+		w[i] = float32(drop(z(wi - z(z(d(step)*mi)/den))))
 	}
 }
 
@@ -95,7 +105,7 @@ func refSGD(w, g, vel, mask []float32, l2, lr, mu float32) {
 		}
 		vi := z(z(d(mu)*d(vel[i])) + gi)
 		vel[i] = float32(vi)
-		w[i] = float32(z(wi - z(d(lr)*vi)))
+		w[i] = float32(drop(z(wi - z(d(lr)*vi))))
 	}
 }
 
@@ -272,9 +282,10 @@ func TestAdam(t *testing.T) {
 // is 2⁻¹²⁶·(1 − 2⁻⁴⁶) rounds to 2⁻¹²⁶ and stays, while one of exactly
 // 2⁻¹²⁶·(1 − 2⁻²⁴) — which would round to 2⁻¹²⁶ in float32 too, a tie to
 // even — is tiny and becomes 0. SGD with g = l2 = 0 computes
-// vel = mu·vel + 0 and w = w − 1·vel, so both show in vel and w; the
-// vectors are 9 long, so the AVX2 path runs one vector and one element
-// through the Go loop.
+// vel = mu·vel + 0 and w = 0 − 1·vel, which is below 2⁻⁸⁰ and so a zero
+// of its sign (see TestOptimizersDropTinyWeights); the vectors are 9
+// long, so the AVX2 path runs one vector and one element through the Go
+// loop.
 func TestOptimizersFlushAfterRounding(t *testing.T) {
 	fmin := float32(0x1p-126)
 	cases := []struct {
@@ -297,8 +308,38 @@ func TestOptimizersFlushAfterRounding(t *testing.T) {
 				}
 				SGD(w, g, vel, nil, 0, 1, tc.mu)
 				for i := range vel {
-					if vel[i] != tc.want || w[i] != -tc.want || math.Signbit(float64(vel[i])) {
-						t.Fatalf("element %d: vel = %g, w = %g, want %g and %g", i, vel[i], w[i], tc.want, -tc.want)
+					if vel[i] != tc.want || math.Signbit(float64(vel[i])) || w[i] != 0 || math.Signbit(float64(w[i])) != (tc.want != 0) {
+						t.Fatalf("element %d: vel = %g, w = %g, want %g and a zero of the sign of %g", i, vel[i], w[i], tc.want, -tc.want)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestOptimizersDropTinyWeights pins the optimizers' last step: a weight
+// whose magnitude is below 2⁻⁸⁰ becomes a zero of its sign, one of 2⁻⁸⁰
+// or more (or a NaN) stays. SGD with lr = 0 leaves w as it was before
+// that step; with Adam, a zero gradient and zero moments do the same.
+func TestOptimizersDropTinyWeights(t *testing.T) {
+	below := math.Nextafter32(0x1p-80, 0)
+	nan := float32(math.NaN())
+	in := []float32{0x1p-80, below, -below, -0x1p-80, 1e-30, -1e-38, 1, nan, below}
+	want := []float32{0x1p-80, 0, float32(math.Copysign(0, -1)), -0x1p-80, 0, float32(math.Copysign(0, -1)), 1, nan, 0}
+	for _, p := range paths() {
+		use(t, p)
+		for _, opt := range []string{"sgd", "adam"} {
+			t.Run(p.name+"/"+opt, func(t *testing.T) {
+				n := len(in)
+				w, g, m, v := slices.Clone(in), make([]float32, n), make([]float32, n), make([]float32, n)
+				if opt == "sgd" {
+					SGD(w, g, m, nil, 0, 0, 0.9)
+				} else {
+					Adam(w, g, m, v, nil, 0, 1e-3, 1, 0.9, 0.999, 1e-8)
+				}
+				for i := range w {
+					if !sameBits(w[i], want[i]) {
+						t.Errorf("w[%d] = %g (%#08x) from %g, want %g (%#08x)", i, w[i], math.Float32bits(w[i]), in[i], want[i], math.Float32bits(want[i]))
 					}
 				}
 			})
