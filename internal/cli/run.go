@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -229,10 +231,38 @@ func writeRunDir(ctx context.Context, dir string, cl *local.Cluster, sw *configs
 // field names, durations as text).
 func sweepYAML(sw *configs.Sweep) any {
 	b, _ := json.Marshal(sw)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // a float64 would round seeds above 2⁵³
 	var m map[string]any
-	json.Unmarshal(b, &m)
+	dec.Decode(&m)
 	if bud, ok := m["budget"].(map[string]any); ok {
 		bud["wall"] = sw.Budget.Wall.String()
 	}
-	return m
+	return exactNumbers(m)
+}
+
+// exactNumbers replaces every json.Number in v with the int64, uint64 or
+// float64 it spells, so that YAML writes integers as integers, all their
+// digits kept.
+func exactNumbers(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, x := range v {
+			v[k] = exactNumbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = exactNumbers(x)
+		}
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		if u, err := strconv.ParseUint(v.String(), 10, 64); err == nil {
+			return u
+		}
+		f, _ := v.Float64()
+		return f
+	}
+	return v
 }
