@@ -3,6 +3,7 @@ package configs
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strings"
@@ -72,6 +73,7 @@ func Decode(v *viper.Viper, dst Validator) error {
 		c.DecodeHook = mapstructure.ComposeDecodeHookFunc(
 			mapstructure.StringToTimeDurationHookFunc(),
 			splitCommas,
+			wholeNumbers,
 		)
 	})
 	if err != nil {
@@ -98,6 +100,52 @@ func splitCommas(f, t reflect.Type, data any) (any, error) {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
 	return parts, nil
+}
+
+// wholeNumbers stops a number from filling an integer field it does not
+// fit: a fraction (folds: 2.7 would be 2), a negative number for an
+// unsigned one (seed: -1 would wrap to 2⁶⁴−1) or one out of its range.
+func wholeNumbers(_, t reflect.Type, data any) (any, error) {
+	signed := false
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		signed = true
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+	default:
+		return data, nil
+	}
+	zero := reflect.Zero(t)
+	allowed := func() error {
+		if signed {
+			return fmt.Errorf("%v is not allowed (allowed: whole numbers)", data)
+		}
+		return fmt.Errorf("%v is not allowed (allowed: whole numbers 0 to %d)", data, uint64(1)<<(t.Bits()-1)*2-1)
+	}
+	switch v := reflect.ValueOf(data); v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		x := v.Float()
+		switch {
+		case x != math.Trunc(x) || math.IsInf(x, 0):
+			return nil, allowed()
+		case signed && (x < -0x1p63 || x >= 0x1p63 || zero.OverflowInt(int64(x))):
+			return nil, allowed()
+		case signed:
+			return int64(x), nil
+		case x < 0 || x >= 0x1p64 || zero.OverflowUint(uint64(x)):
+			return nil, allowed()
+		default:
+			return uint64(x), nil
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if i := v.Int(); (signed && zero.OverflowInt(i)) || (!signed && (i < 0 || zero.OverflowUint(uint64(i)))) {
+			return nil, allowed()
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if u := v.Uint(); (signed && (u > math.MaxInt64 || zero.OverflowInt(int64(u)))) || (!signed && zero.OverflowUint(u)) {
+			return nil, allowed()
+		}
+	}
+	return data, nil
 }
 
 // defaultsOf flattens a struct's json-tagged fields into viper defaults.

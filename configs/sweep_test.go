@@ -184,3 +184,39 @@ budget: {trials: 10}
 		}
 	}
 }
+
+// TestSweepWholeNumbers checks that a number which does not fit an
+// integer field is an error naming it, not wrapped or truncated: a
+// negative or fractional seed, a seed beyond 2⁶⁴−1, fractional folds.
+func TestSweepWholeNumbers(t *testing.T) {
+	dir := t.TempDir()
+	load := func(top, data string) (*Sweep, error) {
+		p := filepath.Join(dir, "s.yaml")
+		doc := "name: s\n" + top + "\ndata: {source: digits" + data + "}\nspace:\n  lr: {type: float, low: 1.0e-3, high: 1.0e-2}\nbudget: {trials: 1}\n"
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return LoadSweep(p)
+	}
+	for _, tc := range []struct{ top, data, field string }{
+		{"seed: -1", "", "'seed' -1"},
+		{"seed: 1.5", "", "'seed' 1.5"},
+		{"seed: 1.8446744073709552e+19", "", "'seed' 1.8446744073709552e+19"},
+		{"seed: 1", ", folds: 2.7", "'data.folds' 2.7"},
+		{"seed: 1", ", split_seed: -2", "'data.split_seed' -2"},
+	} {
+		_, err := load(tc.top, tc.data)
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.field+" is not allowed (allowed: whole numbers") {
+			t.Errorf("%s%s: got %v, want an error naming %s", tc.top, tc.data, err, tc.field)
+		}
+	}
+	for _, tc := range []struct {
+		top  string
+		seed uint64
+	}{{"seed: 18446744073709551615", 1<<64 - 1}, {"seed: 1.0e+3", 1000}, {"seed: 12345678901234567", 12345678901234567}} {
+		s, err := load(tc.top, "")
+		if err != nil || s.Seed != tc.seed {
+			t.Errorf("%s: seed %v, %v; want %d", tc.top, s, err, tc.seed)
+		}
+	}
+}
