@@ -91,3 +91,16 @@ func TestTrainTextAndEnvironment(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptedExit checks that a command stopped by a signal (its
+// context canceled) exits with 130 and says so in one line, not with
+// status 1 and "context canceled".
+func TestInterruptedExit(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := Main(ctx, []string{"train", "--data", "iris", "--epochs", "30", "--folds", "3"}, strings.NewReader(""), &out, &errb)
+	if code != ExitInterrupted || errb.String() != "consort: interrupted\n" {
+		t.Fatalf("exit %d, stderr %q; want %d and one line saying it was interrupted", code, errb.String(), ExitInterrupted)
+	}
+}

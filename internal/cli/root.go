@@ -53,9 +53,25 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	if err == nil {
 		return 0
 	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Interrupted (SIGINT or SIGTERM): the command has said what it
+		// leaves behind; "context canceled" would add nothing.
+		if !errors.Is(err, errInterrupted) {
+			fmt.Fprintln(stderr, "consort: interrupted")
+		}
+		return ExitInterrupted
+	}
 	fmt.Fprintf(stderr, "consort: %s\n", strings.TrimPrefix(err.Error(), ErrUsage.Error()+": "))
 	return ExitCode(err)
 }
+
+// ExitInterrupted is the exit status of a command stopped by SIGINT or
+// SIGTERM before it finished (128 + SIGINT's number, as shells report).
+const ExitInterrupted = 130
+
+// errInterrupted wraps context.Canceled for a command that has already
+// told the user what an interruption leaves (consort run: how to resume).
+var errInterrupted = fmt.Errorf("interrupted: %w", context.Canceled)
 
 // ExitCode maps an error from a command to the process exit status.
 func ExitCode(err error) int {

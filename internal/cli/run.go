@@ -141,6 +141,7 @@ func runLocal(ctx context.Context, s *streams, sw *configs.Sweep, o *runOptions)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintf(s.err, "interrupted: run the same command again to resume from %s\n", state)
+			return errInterrupted
 		}
 		return err
 	}
