@@ -119,7 +119,7 @@ func wholeNumbers(_, t reflect.Type, data any) (any, error) {
 		if signed {
 			return fmt.Errorf("%v is not allowed (allowed: whole numbers)", data)
 		}
-		return fmt.Errorf("%v is not allowed (allowed: whole numbers 0 to %d)", data, uint64(1)<<(t.Bits()-1)*2-1)
+		return fmt.Errorf("%v is not allowed (allowed: whole numbers 0 to %d)", data, uint64(math.MaxUint64)>>(64-t.Bits()))
 	}
 	switch v := reflect.ValueOf(data); v.Kind() {
 	case reflect.Float32, reflect.Float64:
