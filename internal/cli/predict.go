@@ -66,7 +66,7 @@ func runPredict(s *streams, o *predictOptions) error {
 		ds = test // an IDX directory: predict its test split
 	}
 	if ds.D != m.Inputs() {
-		return usageError(fmt.Errorf("%s has %d features per sample, the model takes %d", ds.Name, ds.D, m.Inputs()))
+		return usageError(fmt.Errorf("%s has %d feature%s per sample, the model takes %d", ds.Name, ds.D, plural(ds.D), m.Inputs()))
 	}
 	labels := m.Labels()
 	c := len(labels)
