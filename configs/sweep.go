@@ -78,6 +78,10 @@ type SamplerConfig struct {
 	Candidates int `json:"candidates"`
 	// Multivariate models TPE's parameters jointly.
 	Multivariate bool `json:"multivariate"`
+	// Initial lists configurations to evaluate first, in order, before
+	// the sampler proposes any (search.Enqueued): values for some or all
+	// of the space's parameters; the others are drawn at random.
+	Initial []map[string]any `json:"initial"`
 }
 
 // ASHAConfig configures asynchronous successive halving.
@@ -243,6 +247,17 @@ func (s *Sweep) Validate() error {
 		errs = append(errs, err)
 	} else if len(space.Params()) == 0 {
 		errs = append(errs, fieldErr("space", "{}", "at least one parameter"))
+	} else {
+		for i, pt := range s.Sampler.Initial {
+			at := fmt.Sprintf("sampler.initial[%d].", i)
+			p, err := space.Complete(search.Params(pt), search.NewRand(s.Seed, i))
+			if err == nil {
+				_, err = ApplyParams(s.Base, p)
+			}
+			if err != nil {
+				errs = append(errs, prefixFields(at, err))
+			}
+		}
 	}
 	if !slices.Contains(Samplers, s.Sampler.Name) {
 		errs = append(errs, fieldErr("sampler.name", fmt.Sprintf("%q", s.Sampler.Name), strings.Join(Samplers, ", ")))
@@ -324,6 +339,13 @@ func prefixFields(prefix string, err error) error {
 		if errors.As(e, &fe) {
 			c := *fe
 			c.Field = prefix + c.Field
+			out = append(out, &c)
+			return
+		}
+		var se *search.FieldError
+		if errors.As(e, &se) { // an assignment's: params.NAME
+			c := *se
+			c.Path = prefix + strings.TrimPrefix(c.Path, "params.")
 			out = append(out, &c)
 			return
 		}

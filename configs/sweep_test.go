@@ -220,3 +220,45 @@ func TestSweepWholeNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestSweepInitialPoints checks that sampler.initial points are checked
+// against the space when the sweep loads, every problem named with the
+// point's index: unknown parameters, values out of range, parameters
+// their own values leave inactive.
+func TestSweepInitialPoints(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.yaml")
+	doc := `name: s
+data: {source: digits}
+space:
+  lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
+  bits: [4, 8, 32]
+  qat: {type: bool, when: {param: bits, op: lt, value: 32}}
+sampler:
+  initial:
+    - {lr: 0.003, bits: 8, qat: true}
+    - {lr: 0.5, bits: 32, qat: true, depth: 3}
+    - {}
+budget: {trials: 5}
+`
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadSweep(p)
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("got %v, want ErrConfig", err)
+	}
+	for _, want := range []string{"sampler.initial[1].depth: unknown parameter", "sampler.initial[1].lr: 0.5 outside", "sampler.initial[1].qat: set but inactive"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%v\ndoes not say %q", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "initial[0]") || strings.Contains(err.Error(), "initial[2]") {
+		t.Errorf("%v\nfaults a valid point", err)
+	}
+	os.WriteFile(p, []byte(strings.Replace(doc, "    - {lr: 0.5, bits: 32, qat: true, depth: 3}\n", "", 1)), 0o600)
+	s, err := LoadSweep(p)
+	if err != nil || len(s.Sampler.Initial) != 2 || s.Sampler.Initial[0]["bits"] != 8 {
+		t.Fatalf("valid points: %v, %+v", err, s)
+	}
+}

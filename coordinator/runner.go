@@ -255,6 +255,13 @@ func (r *runner) configure() {
 	default: // tpe, motpe
 		r.sampler = &search.TPE{Directions: r.dirs, Startup: sw.Sampler.Startup, Candidates: sw.Sampler.Candidates, Multivariate: sw.Sampler.Multivariate}
 	}
+	if len(sw.Sampler.Initial) > 0 {
+		e := &search.Enqueued{Then: r.sampler}
+		for _, p := range sw.Sampler.Initial {
+			e.Points = append(e.Points, search.Params(p))
+		}
+		r.sampler = e
+	}
 	if sw.ASHA.Enabled {
 		r.asha = &search.ASHA{Eta: sw.ASHA.Eta, MinResource: sw.ASHA.MinEpochs, MaxResource: sw.ASHA.MaxEpochs, Brackets: sw.ASHA.Brackets, Direction: search.Maximize}
 	}

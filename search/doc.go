@@ -91,11 +91,17 @@
 //	}
 //
 // TPE treats pending and running trials as the worst value (a constant
-// liar), so parallel workers receive different proposals, and models the
-// highest ASHA rung with enough results. With several Directions it is
+// liar), so parallel workers receive different proposals, and ranks each
+// configuration by the highest ASHA rung it reached, then by its value
+// there (as Optuna ranks pruned trials). With several Directions it is
 // MOTPE, for objectives such as (accuracy ↑, size ↓, latency ↓); objective
 // values are arbitrary floats, so an objective may also be a marginal gain
 // computed elsewhere.
+//
+// Enqueued puts given configurations ahead of any sampler's (Optuna's
+// enqueue_trial): its n-th proposal of a new configuration is its n-th
+// point, completed at random where the point leaves parameters out
+// (Space.Complete), so it too is a function of the history.
 //
 // # Errors
 //

@@ -29,6 +29,7 @@ base: {lr: 0.0012345678901234567, l2: 1.0e-7}
 space:
   lr: {type: float, low: 1.0e-4, high: 3.0e-2, log: true}
   batch: [16, 32]
+sampler: {name: tpe, initial: [{lr: 0.001, batch: 16}, {batch: 32}]}
 budget: {wall: 90s, trials: 7}
 `), 0o600)
 	bigSweep, err := configs.LoadSweep(big)

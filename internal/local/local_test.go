@@ -247,3 +247,45 @@ func TestHyperbandBrackets(t *testing.T) {
 }
 
 var _ = search.Random{}
+
+// TestInitialPointsRunFirst checks that a sweep's sampler.initial points
+// are its first trials, in order, through the cluster (the sweep travels
+// as JSON, so the points' numbers arrive as float64), the second point
+// completed from the space, and that the sampler proposes the rest.
+func TestInitialPointsRunFirst(t *testing.T) {
+	c := startCluster(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	sw := smallSweep(t, "initial")
+	sw.Ensemble.Enabled, sw.Budget.Trials, sw.Parallelism = false, 4, 2
+	sw.Sampler = configs.SamplerConfig{Name: "tpe", Initial: []map[string]any{{"lr": 0.005, "sparsity": 0.5, "bits": 8}, {"lr": 0.002}}}
+	if err := sw.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := coordinator.Submit(ctx, c.Client, sw); err != nil {
+		t.Fatal(err)
+	}
+	_, s := finish(ctx, t, c, sw.Name)
+	var members []*wire.TrialRecord
+	for _, r := range s.Records {
+		if r.Kind == wire.Member {
+			members = append(members, r)
+		}
+	}
+	if len(members) != 4 {
+		t.Fatalf("%d members, want 4", len(members))
+	}
+	// Read back from etcd, every number is a float64.
+	first, second := members[0].Params, members[1].Params
+	if first["lr"] != 0.005 || first["sparsity"] != 0.5 || first["bits"] != 8.0 {
+		t.Errorf("first trial %v, want the first point", first)
+	}
+	if second["lr"] != 0.002 || second["sparsity"] == nil || second["bits"] == nil {
+		t.Errorf("second trial %v, want lr 0.002 and the rest drawn", second)
+	}
+	for _, m := range members[2:] {
+		if m.Params["lr"] == 0.005 || m.Params["lr"] == 0.002 {
+			t.Errorf("trial %s repeats a point: %v", m.ID, m.Params)
+		}
+	}
+}
