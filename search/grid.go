@@ -127,12 +127,16 @@ func (prm *Param) gridValues(points int) []any {
 	out := make([]any, points)
 	for k := range points {
 		t := float64(k) / float64(points-1)
-		if prm.Log {
-			out[k] = math.Exp(math.Log(prm.Low) + t*(math.Log(prm.High)-math.Log(prm.Low)))
-		} else {
-			out[k] = prm.Low + t*(prm.High-prm.Low)
+		switch {
+		case k == 0: // the bounds exactly, not exp(log(x)) (0.0010000000000000002)
+			out[k] = prm.Low
+		case k == points-1:
+			out[k] = prm.High
+		case prm.Log:
+			out[k] = min(max(math.Exp(math.Log(prm.Low)+t*(math.Log(prm.High)-math.Log(prm.Low))), prm.Low), prm.High)
+		default:
+			out[k] = min(max(prm.Low+t*(prm.High-prm.Low), prm.Low), prm.High)
 		}
-		out[k] = min(max(out[k].(float64), prm.Low), prm.High)
 	}
 	return out
 }

@@ -131,6 +131,7 @@ func TestGridValues(t *testing.T) {
 	}{
 		{"float", Param{Kind: Float, Low: 0, High: 1}, 3, []any{0.0, 0.5, 1.0}},
 		{"float log", Param{Kind: Float, Low: 1e-3, High: 1e-1, Log: true}, 3, []any{1e-3, 1e-2, 1e-1}},
+		{"float log, five", Param{Kind: Float, Low: 1e-3, High: 1e-2, Log: true}, 5, []any{1e-3, 1.778279410038923e-3, 3.1622776601683794e-3, 5.623413251903491e-3, 1e-2}},
 		{"float one", Param{Kind: Float, Low: 2, High: 4}, 1, []any{3.0}},
 		{"int all", Param{Kind: Int, Low: 1, High: 4}, 5, []any{1, 2, 3, 4}},
 		{"int step", Param{Kind: Int, Low: 0, High: 100, Step: 10}, 3, []any{0, 50, 100}},
@@ -150,6 +151,11 @@ func TestGridValues(t *testing.T) {
 				if reflect.TypeOf(got[i]) != reflect.TypeOf(tc.want[i]) || ok && math.Abs(g-w) > 1e-12*math.Abs(w) || !ok && got[i] != tc.want[i] {
 					t.Fatalf("got %#v, want %#v", got, tc.want)
 				}
+			}
+			// The bounds are the declared values to the bit: a grid over
+			// [0.001, 0.1] starts at 0.001, not 0.0010000000000000002.
+			if tc.p.Kind == Float && tc.points > 1 && (got[0] != tc.p.Low || got[len(got)-1] != tc.p.High) {
+				t.Errorf("got %#v: the ends are not %v and %v", got, tc.p.Low, tc.p.High)
 			}
 		})
 	}
