@@ -54,12 +54,10 @@ func (s *Space) Complete(p Params, rng *rand.Rand) (Params, error) {
 		}
 		return prm.fromUnit(rng.Float64())
 	})
-	check := out
+	// A key of p that is not in out is unknown or inactive: Check says which.
+	check := maps.Clone(out)
 	for k, v := range p {
-		if _, ok := out[k]; !ok { // unknown or inactive: Check says which
-			if len(check) == len(out) {
-				check = maps.Clone(out)
-			}
+		if _, ok := out[k]; !ok {
 			check[k] = v
 		}
 	}
